@@ -1,0 +1,2 @@
+/* unit tests of src/core/ */
+#define CORE_TESTS(X)

@@ -1,0 +1,2 @@
+/* unit tests of src/db/ */
+#define DB_TESTS(X)

@@ -1,0 +1,2 @@
+/* unit tests of src/sign/ */
+#define SIGN_TESTS(X)

@@ -1,0 +1,187 @@
+/*
+ * test_util.c - encodings, buffers, the JSON writer, crypto wrappers and time formats.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit/test.h"
+#include "util/arena.h"
+#include "util/buf.h"
+#include "util/crypto.h"
+#include "util/enc.h"
+#include "util/err.h"
+#include "util/jsonw.h"
+#include "util/timeutil.h"
+
+TEST(util_hex)
+{
+    char out[16];
+    uint8_t in[] = {0x00, 0xab, 0xff}, back[3];
+    hex_encode(in, 3, out);
+    CHECK_STR(out, "00abff");
+    CHECK_INT(hex_decode("00ABff", 6, back, 3), 0);
+    CHECK(memcmp(in, back, 3) == 0);
+    CHECK_INT(hex_decode("0g", 2, back, 1), -1);
+    CHECK_INT(hex_decode("abc", 3, back, 1), -1);
+}
+
+TEST(util_base64)
+{
+    char out[64];
+    uint8_t back[64];
+    size_t n;
+    base64_encode((const uint8_t *)"foob", 4, out);
+    CHECK_STR(out, "Zm9vYg==");
+    base64url_encode((const uint8_t *)"\xfb\xff", 2, out);
+    CHECK_STR(out, "-_8");
+    CHECK_INT(base64_decode("Zm9vYg==", 8, back, &n), 0);
+    CHECK_INT(n, 4);
+    CHECK(memcmp(back, "foob", 4) == 0);
+    CHECK_INT(base64_decode("-_8", 3, back, &n), 0);
+    CHECK_INT(n, 2);
+    CHECK_INT(base64_decode("Zm9vY", 5, back, &n), -1);
+    CHECK_INT(base64_decode("Zm9*", 4, back, &n), -1);
+    CHECK_INT(base64_decode("Zh==", 4, back, &n), -1); /* non-zero leftover bits */
+    base32_encode((const uint8_t *)"foobar", 6, out);
+    CHECK_STR(out, "mzxw6ytboi");
+}
+
+TEST(util_pct)
+{
+    buf_t b = BUF_INIT;
+    pct_encode(&b, "a b+c~é/x", strlen("a b+c~é/x"), true);
+    CHECK_STR(b.base, "a%20b%2Bc~%C3%A9/x");
+    buf_reset(&b);
+    pct_encode(&b, "a/b", 3, false);
+    CHECK_STR(b.base, "a%2Fb");
+    buf_release(&b);
+    char out[32];
+    size_t n;
+    CHECK_INT(pct_decode("a%2Fb+c", 7, out, &n, true), 0);
+    CHECK_STR(out, "a/b c");
+    CHECK_INT(pct_decode("a%2Fb+c", 7, out, &n, false), 0);
+    CHECK_STR(out, "a/b+c");
+    CHECK_INT(pct_decode("%2", 2, out, &n, false), -1);
+    CHECK_INT(pct_decode("%", 1, out, &n, false), -1);
+    CHECK_INT(pct_decode("%zz", 3, out, &n, false), -1);
+    CHECK_INT(pct_decode("%00", 3, out, &n, false), 0);
+    CHECK_INT(n, 1);
+}
+
+TEST(util_utf8)
+{
+    CHECK(utf8_valid("plain", 5));
+    CHECK(utf8_valid("\xc3\xa9", 2));
+    CHECK(utf8_valid("\xf0\x9f\x98\x80", 4));
+    CHECK(!utf8_valid("\xc3", 1));
+    CHECK(!utf8_valid("\xc0\xaf", 2));         /* overlong */
+    CHECK(!utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    CHECK(!utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    CHECK(!utf8_valid("\xff", 1));
+    CHECK(!utf8_valid("\xe2\x82", 2));
+}
+
+TEST(util_buf_cap)
+{
+    buf_t b;
+    buf_init(&b, 8);
+    CHECK_INT(buf_puts(&b, "12345678"), 0);
+    CHECK_INT(buf_putc(&b, '9'), ERR_PAYLOAD_TOO_LARGE);
+    CHECK_INT(b.len, 8);
+    CHECK_STR(b.base, "12345678");
+    buf_reset(&b);
+    CHECK_INT(buf_put_i64(&b, -42), 0);
+    CHECK_STR(b.base, "-42");
+    buf_release(&b);
+}
+
+TEST(util_jsonw)
+{
+    buf_t b = BUF_INIT;
+    jw_t w;
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_kv_str(&w, "a", "x\"y\n\x01");
+    jw_kv_int(&w, "n", -5);
+    jw_key(&w, "l");
+    jw_arr_open(&w);
+    jw_bool(&w, true);
+    jw_null(&w);
+    jw_raw(&w, "{\"k\":1}", 7);
+    jw_arr_close(&w);
+    jw_kv_str(&w, "z", NULL);
+    jw_obj_close(&w);
+    CHECK_INT(jw_finish(&w), 0);
+    CHECK_STR(b.base, "{\"a\":\"x\\\"y\\n\\u0001\",\"n\":-5,\"l\":[true,null,{\"k\":1}],\"z\":null}");
+    buf_release(&b);
+
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    CHECK(jw_finish(&w) != 0); /* unbalanced */
+    buf_release(&b);
+}
+
+TEST(util_crypto)
+{
+    char hex[65];
+    sha256_hex("abc", 3, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    uint8_t mac[32];
+    hmac_sha256("key", 3, "The quick brown fox jumps over the lazy dog", 43, mac);
+    hex_encode(mac, 32, hex);
+    CHECK_STR(hex, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
+
+    uint8_t key[32] = {1, 2, 3}, sealed[64 + AEAD_OVERHEAD], opened[64];
+    size_t n;
+    CHECK_INT(aead_seal(key, "ctx", 3, "secret", 6, sealed), 0);
+    CHECK_INT(aead_open(key, "ctx", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), 0);
+    CHECK_INT(n, 6);
+    CHECK(memcmp(opened, "secret", 6) == 0);
+    CHECK_INT(aead_open(key, "ctY", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), ERR_BAD_REQUEST);
+    sealed[AEAD_OVERHEAD] ^= 1;
+    CHECK_INT(aead_open(key, "ctx", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), ERR_BAD_REQUEST);
+    CHECK_INT(aead_open(key, "ctx", 3, sealed, 5, opened, &n), ERR_BAD_REQUEST);
+}
+
+TEST(util_time)
+{
+    char s[32];
+    time_fmt_iso8601(1369353600, s);
+    CHECK_STR(s, "2013-05-24T00:00:00Z");
+    time_fmt_amz(1369353600, s);
+    CHECK_STR(s, "20130524T000000Z");
+    time_fmt_iso8601_ms(1369353600123, s);
+    CHECK_STR(s, "2013-05-24T00:00:00.123Z");
+    int64_t t;
+    CHECK_INT(time_parse_iso8601("2013-05-24T00:00:00Z", 20, &t), 0);
+    CHECK_INT(t, 1369353600);
+    CHECK_INT(time_parse_iso8601("2024-02-29T12:34:56.789Z", 24, &t), 0);
+    CHECK_INT(t, 1709210096);
+    CHECK_INT(time_parse_iso8601("2013-13-24T00:00:00Z", 20, &t), -1);
+    CHECK_INT(time_parse_iso8601("2013-05-24 00:00:00Z", 20, &t), -1);
+}
+
+TEST(util_arena)
+{
+    arena_t a;
+    arena_init(&a);
+    char *big = arena_alloc(&a, 100000);
+    memset(big, 'x', 100000);
+    char *s = arena_printf(&a, "%s-%d", "k", 7);
+    CHECK_STR(s, "k-7");
+    for (int i = 0; i < 1000; i++)
+        CHECK(arena_strdup(&a, "abc") != NULL);
+    arena_release(&a);
+    CHECK(a.chunks == NULL);
+}
+
+TEST(util_err_table)
+{
+    CHECK_STR(err_api_code(ERR_NOT_FOUND), "not_found");
+    CHECK_INT(err_http_status(ERR_RESIDENCY_VIOLATION), 403);
+    CHECK_INT(err_http_status(ERR_WRONG_CELL), 421);
+    CHECK_STR(err_api_code(ERR_NOMEM), "internal");
+    err_t e;
+    CHECK_INT(err_set(&e, ERR_CONFLICT, "store '%s' busy", "s1"), ERR_CONFLICT);
+    CHECK_STR(e.msg, "store 's1' busy");
+}
