@@ -16,9 +16,12 @@ const char *store_cred(const store_t *s, const char *name)
 const char *store_status_name(store_status_t st)
 {
     switch (st) {
-    case STORE_ACTIVE: return "active";
-    case STORE_READONLY: return "readonly";
-    case STORE_OFFLINE: return "offline";
+    case STORE_ACTIVE:
+        return "active";
+    case STORE_READONLY:
+        return "readonly";
+    case STORE_OFFLINE:
+        return "offline";
     }
     return "offline";
 }

@@ -27,11 +27,11 @@ typedef struct store_cred {
 
 typedef struct store {
     const char *id;
-    const char *provider;    /* "s3", "gcs", "azure", "swift", "local" */
-    const char *endpoint;    /* scheme://host[:port][/base-path]; for local: loci's own public URL */
-    const char *bucket;      /* bucket or container (local: unused) */
-    const char *region;      /* provider region, e.g. "eu-west-1" ("us-east-1" if not set for s3) */
-    char country[3];         /* ISO 3166-1 alpha-2 where the bytes are */
+    const char *provider; /* "s3", "gcs", "azure", "swift", "local" */
+    const char *endpoint; /* scheme://host[:port][/base-path]; for local: loci's own public URL */
+    const char *bucket;   /* bucket or container (local: unused) */
+    const char *region;   /* provider region, e.g. "eu-west-1" ("us-east-1" if not set for s3) */
+    char country[3];      /* ISO 3166-1 alpha-2 where the bytes are */
     store_status_t status;
     int weight;              /* 0-1000; 0 takes no new objects */
     bool path_style;         /* s3: https://endpoint/bucket/key rather than https://bucket.endpoint/key */

@@ -117,3 +117,16 @@ int time_parse_iso8601(const char *s, size_t len, int64_t *secs)
     *secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
     return 0;
 }
+
+void time_fmt_http(int64_t secs, char out[30])
+{
+    static const char *const days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+    static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int y, mo, d, h, mi, s;
+    split(secs, &y, &mo, &d, &h, &mi, &s);
+    int64_t days_since = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int wd = (int)(((days_since % 7) + 7) % 7);
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[wd], d, months[mo - 1], y % 10000, h, mi, s);
+    memcpy(out, tmp, 30);
+}

@@ -1,0 +1,20 @@
+/*
+ * tenant.h - a customer account and its residency policy (DESIGN.md "Concepts").
+ */
+#ifndef LOCI_CORE_TENANT_H
+#define LOCI_CORE_TENANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct tenant {
+    const char *id;
+    const char **jurisdictions; /* as configured: countries and group names */
+    size_t njurisdictions;
+    int copies;                     /* stores per object, 1..PLACEMENT_MAX_COPIES */
+    int64_t url_expires;            /* default URL lifetime, seconds */
+    int64_t url_expires_max;        /* longest lifetime a client may ask for, seconds */
+    int64_t created_at, updated_at; /* ms */
+} tenant_t;
+
+#endif

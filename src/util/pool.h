@@ -1,0 +1,28 @@
+/*
+ * pool.h - a small pool of threads for blocking work (file I/O with fsync, HTTP probes of
+ * stores) that must never run on an event-loop thread.
+ *
+ * A job is caller-owned memory: run(job) executes on a pool thread, then done(job) is called
+ * on the same pool thread (typically to post the job back to the loop that submitted it).
+ */
+#ifndef LOCI_UTIL_POOL_H
+#define LOCI_UTIL_POOL_H
+
+#include <stddef.h>
+
+typedef struct pool_job {
+    void (*run)(struct pool_job *job);
+    void (*done)(struct pool_job *job);
+    struct pool_job *next;
+} pool_job_t;
+
+typedef struct pool pool_t;
+
+/* Starts nthreads threads. Returns NULL on failure. */
+pool_t *pool_new(size_t nthreads);
+/* Queues a job (thread-safe). */
+void pool_submit(pool_t *p, pool_job_t *job);
+/* Runs every queued job, then stops the threads and frees the pool. */
+void pool_free(pool_t *p);
+
+#endif

@@ -1,0 +1,5 @@
+/* unit tests of src/core/ other than placement and jurisdictions (see list.h) */
+#define CORE_OTHER_TESTS(X)                                                                                                        \
+    X(core_ids)                                                                                                                    \
+    X(core_token) X(core_key_rules) X(core_tags) X(core_conditions) X(core_list_helpers) X(core_cursor)                            \
+        X(core_tenant_and_store_ids)
