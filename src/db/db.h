@@ -1,0 +1,204 @@
+/*
+ * db.h - the metadata-store interface. Core and HTTP code use only this header; nothing
+ * backend-specific (sqlite3.h, libpq-fe.h) leaks past src/db/.
+ *
+ * A backend is a const table of functions (db_vt_t) plus an instance whose first member is
+ * the base (db_t). It provides:
+ *   - read connections (db_conn_t), one per loop thread, for locate/list/auth lookups;
+ *   - write_batch(), called only by the writer thread (db/writer.h): it applies a batch of
+ *     write operations in ONE transaction, each op isolated by a savepoint so one failing op
+ *     does not undo the others, and commits durably (group commit). An op's result is valid
+ *     only if write_batch returned 0 (the commit succeeded).
+ * Writes are data (db_write_t), not callbacks into SQL, so each backend implements the same
+ * operations with its own SQL, and batching needs no cooperation from callers.
+ *
+ * Every tenant-owned row is keyed by tenant first and every request-path query names the
+ * tenant (DESIGN.md "Scaling out"). API keys are looked up by key id (a directory keyed by
+ * key id, which a distributed database shards by that id).
+ */
+#ifndef LOCI_DB_DB_H
+#define LOCI_DB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/object.h"
+#include "core/store.h"
+#include "core/tenant.h"
+#include "util/arena.h"
+#include "util/err.h"
+
+typedef struct db db_t;
+typedef struct db_conn db_conn_t;
+typedef struct db_write db_write_t;
+
+/* An API key row. */
+typedef struct db_key {
+    const char *key_id;
+    const char *tenant;
+    uint8_t secret_hash[32];
+    int scopes;
+    int64_t created_at;
+    int64_t revoked_at; /* 0 if active */
+} db_key_t;
+
+/* A store row as kept: the store plus its sealed (encrypted) credentials. */
+typedef struct db_store_row {
+    store_t store;         /* creds/ncreds unset */
+    const uint8_t *sealed; /* AES-GCM output of util/crypto.h aead_seal, or NULL */
+    size_t sealed_len;
+} db_store_row_t;
+
+/* A queued erasure: a stored copy loci must delete. */
+typedef struct db_erasure {
+    int64_t seq;
+    const char *tenant;
+    const char *store;
+    const char *name;
+    int attempts;
+} db_erasure_t;
+
+typedef enum db_op {
+    DB_OP_UPLOAD_BEGIN = 1, /* insert an upload + pending locations; checks its condition */
+    DB_OP_UPLOAD_COMPLETE,  /* commit an upload into the object; queue replaced copies */
+    DB_OP_UPLOAD_ABORT,     /* drop an upload; queue its copies */
+    DB_OP_OBJECT_UPDATE,    /* replace tags/attrs if the version still matches */
+    DB_OP_OBJECT_DELETE,    /* delete an object; queue its copies */
+    DB_OP_STORE_PUT,        /* insert or replace a store */
+    DB_OP_STORE_DELETE,     /* delete an unused store */
+    DB_OP_TENANT_PUT,       /* insert or replace a tenant */
+    DB_OP_KEY_CREATE,       /* insert an API key for an existing tenant */
+    DB_OP_KEY_REVOKE,       /* revoke an API key */
+    DB_OP_ERASURE_DONE,     /* an erasure succeeded (delete it) or failed (count the attempt) */
+    DB_OP_UPLOADS_EXPIRE,   /* abort every upload whose expires_at has passed */
+} db_op_t;
+
+/*
+ * One write. The caller fills op, tenant and the op's input, and `done`; the writer fills rc,
+ * err and the outputs, then calls done(w) on the writer thread after the batch's commit.
+ * Outputs are allocated from w->arena, which the caller owns.
+ */
+struct db_write {
+    db_op_t op;
+    const char *tenant;
+    int64_t now; /* ms; the time the change happens */
+    union {
+        struct {
+            const upload_t *up; /* its locations are inserted as pending */
+        } upload_begin;
+        struct {
+            const char *upload_id;
+        } upload_complete, upload_abort;
+        struct {
+            const char *key;
+            int64_t expected_version; /* the version the change was computed from */
+            const char *tags_json;    /* canonical JSON of the new tag set */
+            const tagset_t *tags;
+            const char *attrs_json; /* new attrs (NULL clears) */
+        } object_update;
+        struct {
+            const char *key;
+            int64_t expected_version; /* -1: any */
+        } object_delete;
+        struct {
+            const db_store_row_t *row;
+            bool keep_creds; /* keep the stored credentials (the request did not send any) */
+        } store_put;
+        struct {
+            const char *id;
+        } store_delete;
+        struct {
+            const tenant_t *t;
+        } tenant_put;
+        struct {
+            const db_key_t *key;
+        } key_create;
+        struct {
+            const char *key_id;
+        } key_revoke;
+        struct {
+            int64_t seq;
+            bool ok;
+            const char *error; /* when !ok */
+        } erasure_done;
+    } in;
+
+    /* outputs */
+    int rc;
+    err_t err;
+    bool created;     /* *_PUT: a new row was inserted */
+    object_t obj;     /* UPLOAD_BEGIN (pending), UPLOAD_COMPLETE, OBJECT_UPDATE: the resulting object */
+    int64_t affected; /* UPLOADS_EXPIRE: uploads aborted */
+    arena_t *arena;
+
+    void (*done)(db_write_t *w);
+    void *ctx;
+    db_write_t *next; /* writer queue link */
+};
+
+typedef struct db_vt {
+    const char *name; /* "sqlite", "postgres" */
+    /* True if read calls never block on the network, so they may run on a loop thread. */
+    bool reads_inline;
+
+    /* Opens a read connection for one thread. */
+    int (*conn_open)(db_t *db, db_conn_t **out, err_t *e);
+    void (*conn_close)(db_conn_t *c);
+    /* Checks that the database answers (readiness). */
+    int (*ping)(db_conn_t *c, err_t *e);
+
+    /* Reads. Results are allocated from a. A missing row is ERR_NOT_FOUND. */
+    int (*key_get)(db_conn_t *c, const char *key_id, db_key_t *out, arena_t *a, err_t *e);
+    int (*key_list)(db_conn_t *c, const char *tenant, db_key_t **out, size_t *n, arena_t *a, err_t *e);
+    int (*tenant_get)(db_conn_t *c, const char *id, tenant_t *out, arena_t *a, err_t *e);
+    int (*tenant_list)(db_conn_t *c, tenant_t **out, size_t *n, arena_t *a, err_t *e);
+    int (*store_list)(db_conn_t *c, db_store_row_t **out, size_t *n, arena_t *a, err_t *e);
+    /* The committed object with its locations. */
+    int (*object_get)(db_conn_t *c, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e);
+    /* A pending upload with its locations (out->obj.pending is true). */
+    int (*upload_get)(db_conn_t *c, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e);
+    /* Committed objects matching q (prefix, tags, start_after), in key order, at most `limit`
+     * (q->delimiter is ignored here; the caller rolls up common prefixes). Locations are not
+     * filled. */
+    int (*object_list)(db_conn_t *c, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
+                       err_t *e);
+    /* Up to max queued erasures, oldest first. */
+    int (*erasure_list)(db_conn_t *c, size_t max, db_erasure_t **out, size_t *n, arena_t *a, err_t *e);
+
+    /* Applies ops in one durable transaction (writer thread only). Returns 0 if committed
+     * (each op's rc then says whether that op applied), or an error for the whole batch. */
+    int (*write_batch)(db_t *db, db_write_t *const *ops, size_t n);
+
+    /* Closes the database (after every connection is closed and the writer stopped). */
+    void (*close)(db_t *db);
+} db_vt_t;
+
+struct db {
+    const db_vt_t *vt;
+};
+
+/* Opens the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Creates or
+ * migrates the schema. Returns 0 or an error with the reason in e. */
+int db_open(const char *url, db_t **out, err_t *e);
+
+/* Shorthands for calls through the table. */
+static inline int db_conn_open(db_t *db, db_conn_t **out, err_t *e)
+{
+    return db->vt->conn_open(db, out, e);
+}
+
+static inline void db_close(db_t *db)
+{
+    if (db)
+        db->vt->close(db);
+}
+
+/* Every read connection starts with this base so the table can be found from it. */
+struct db_conn {
+    db_t *db;
+};
+
+#define DB_CALL(conn, fn, ...) ((conn)->db->vt->fn((conn), __VA_ARGS__))
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * sq.h - internals of the SQLite backend (private to src/db/sqlite/).
+ *
+ * One database file in WAL mode with synchronous=FULL. Each loop thread has its own read
+ * connection (sq_conn_t); the writer thread has one more, used only by write_batch.
+ * Statements are prepared once per connection (SQLITE_PREPARE_PERSISTENT) and reset after use.
+ */
+#ifndef LOCI_DB_SQLITE_SQ_H
+#define LOCI_DB_SQLITE_SQ_H
+
+#include <sqlite3.h>
+
+#include "db/db.h"
+
+/* X(name, sql) */
+#define SQ_STATEMENTS(X)                                                                                                           \
+    X(KEY_GET, "SELECT tenant, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE key_id = ?1")                       \
+    X(KEY_LIST, "SELECT key_id, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE tenant = ?1 ORDER BY key_id")      \
+    X(TENANT_GET,                                                                                                                  \
+      "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at FROM tenants WHERE id = ?1")         \
+    X(TENANT_LIST,                                                                                                                 \
+      "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at FROM tenants ORDER BY id")           \
+    X(STORE_LIST, "SELECT id, provider, endpoint, bucket, region, country, status, weight, path_style, public_host, account, "     \
+                  "creds, created_at, updated_at FROM stores ORDER BY id")                                                         \
+    X(OBJECT_GET, "SELECT id, version, size, content_type, sha256, tags, attrs, created_at, updated_at FROM objects "              \
+                  "WHERE tenant = ?1 AND key = ?2")                                                                                \
+    X(LOCATIONS_GET, "SELECT store, name, state FROM locations WHERE tenant = ?1 AND object_id = ?2 ORDER BY store")               \
+    X(UPLOAD_GET, "SELECT key, cond, cond_version, version, size, content_type, sha256, tags, attrs, created_at, expires_at "      \
+                  "FROM uploads WHERE tenant = ?1 AND id = ?2")                                                                    \
+    X(ERASURE_LIST, "SELECT seq, tenant, store, name, attempts FROM erasures ORDER BY attempts, seq LIMIT ?1")                     \
+    X(PING, "SELECT 1")                                                                                                            \
+    /* writes */                                                                                                                   \
+    X(OBJECT_VERSION, "SELECT version, id FROM objects WHERE tenant = ?1 AND key = ?2")                                            \
+    X(UPLOAD_INSERT, "INSERT INTO uploads(tenant, id, key, cond, cond_version, version, size, content_type, sha256, tags, attrs, " \
+                     "created_at, expires_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")                     \
+    X(LOCATION_INSERT, "INSERT INTO locations(tenant, object_id, store, name, state) VALUES(?1, ?2, ?3, ?4, ?5)")                  \
+    X(LOCATIONS_PRESENT, "UPDATE locations SET state = 1 WHERE tenant = ?1 AND object_id = ?2")                                    \
+    X(LOCATIONS_TO_ERASE, "INSERT INTO erasures(tenant, store, name, reason, queued_at) "                                          \
+                          "SELECT tenant, store, name, ?3, ?4 FROM locations WHERE tenant = ?1 AND object_id = ?2")                \
+    X(LOCATIONS_DELETE, "DELETE FROM locations WHERE tenant = ?1 AND object_id = ?2")                                              \
+    X(UPLOAD_DELETE, "DELETE FROM uploads WHERE tenant = ?1 AND id = ?2")                                                          \
+    X(OBJECT_INSERT, "INSERT INTO objects(tenant, key, id, version, size, content_type, sha256, tags, attrs, created_at, "         \
+                     "updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")                                           \
+    X(OBJECT_REPLACE, "UPDATE objects SET id = ?3, version = ?4, size = ?5, content_type = ?6, sha256 = ?7, tags = ?8, "           \
+                      "attrs = ?9, updated_at = ?10 WHERE tenant = ?1 AND key = ?2")                                               \
+    X(OBJECT_UPDATE_META, "UPDATE objects SET tags = ?4, attrs = ?5, version = version + 1, updated_at = ?6 "                      \
+                          "WHERE tenant = ?1 AND key = ?2 AND version = ?3")                                                       \
+    X(OBJECT_DELETE, "DELETE FROM objects WHERE tenant = ?1 AND key = ?2")                                                         \
+    X(TAGS_DELETE, "DELETE FROM object_tags WHERE tenant = ?1 AND key = ?2")                                                       \
+    X(TAG_INSERT, "INSERT INTO object_tags(tenant, key, k, v) VALUES(?1, ?2, ?3, ?4)")                                             \
+    X(STORE_EXISTS, "SELECT creds FROM stores WHERE id = ?1")                                                                      \
+    X(STORE_UPSERT, "INSERT INTO stores(id, provider, endpoint, bucket, region, country, status, weight, path_style, "             \
+                    "public_host, account, creds, created_at, updated_at) "                                                        \
+                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13) "                                         \
+                    "ON CONFLICT(id) DO UPDATE SET provider = excluded.provider, endpoint = excluded.endpoint, "                   \
+                    "bucket = excluded.bucket, region = excluded.region, country = excluded.country, status = excluded.status, "   \
+                    "weight = excluded.weight, path_style = excluded.path_style, public_host = excluded.public_host, "             \
+                    "account = excluded.account, creds = excluded.creds, updated_at = excluded.updated_at")                        \
+    X(STORE_IN_USE, "SELECT 1 FROM locations WHERE store = ?1 UNION ALL SELECT 1 FROM erasures WHERE store = ?1 LIMIT 1")          \
+    X(STORE_DELETE, "DELETE FROM stores WHERE id = ?1")                                                                            \
+    X(TENANT_EXISTS, "SELECT 1 FROM tenants WHERE id = ?1")                                                                        \
+    X(TENANT_UPSERT, "INSERT INTO tenants(id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at) "       \
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(id) DO UPDATE SET jurisdictions = excluded.jurisdictions, "   \
+                     "copies = excluded.copies, url_expires = excluded.url_expires, url_expires_max = excluded.url_expires_max, "  \
+                     "updated_at = excluded.updated_at")                                                                           \
+    X(KEY_INSERT, "INSERT INTO api_keys(key_id, tenant, secret_hash, scopes, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")              \
+    X(KEY_REVOKE, "UPDATE api_keys SET revoked_at = ?3 WHERE tenant = ?1 AND key_id = ?2 AND revoked_at IS NULL")                  \
+    X(ERASURE_DELETE, "DELETE FROM erasures WHERE seq = ?1")                                                                       \
+    X(ERASURE_FAILED, "UPDATE erasures SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1")                               \
+    X(UPLOADS_EXPIRED, "SELECT tenant, id FROM uploads WHERE expires_at < ?1 LIMIT 1000")                                          \
+    X(TX_BEGIN, "BEGIN IMMEDIATE")                                                                                                 \
+    X(TX_COMMIT, "COMMIT")                                                                                                         \
+    X(TX_ROLLBACK, "ROLLBACK")                                                                                                     \
+    X(SP_BEGIN, "SAVEPOINT op")                                                                                                    \
+    X(SP_RELEASE, "RELEASE op")                                                                                                    \
+    X(SP_ROLLBACK, "ROLLBACK TO op")
+
+typedef enum sq_stmt_id {
+#define SQ_ENUM(name, sql) SQ_##name,
+    SQ_STATEMENTS(SQ_ENUM)
+#undef SQ_ENUM
+        SQ_NSTMT
+} sq_stmt_id_t;
+
+/* Number of tag filters whose list statements are cached per connection. */
+#define SQ_LIST_CACHED 8
+
+typedef struct sq_conn {
+    db_conn_t base;
+    sqlite3 *h;
+    sqlite3_stmt *st[SQ_NSTMT];
+    sqlite3_stmt *list_st[SQ_LIST_CACHED + 1]; /* by number of tag filters */
+} sq_conn_t;
+
+typedef struct sq_db {
+    db_t base;
+    char *path;
+    sq_conn_t *writer; /* used only on the writer thread */
+} sq_db_t;
+
+extern const db_vt_t sq_vt;
+
+/* Opens a connection to path; readonly connections set query_only. */
+int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e);
+void sq_conn_free(sq_conn_t *c);
+/* Returns the prepared statement id on c (preparing it on first use), reset and unbound. */
+sqlite3_stmt *sq_stmt(sq_conn_t *c, sq_stmt_id_t id);
+/* Maps an SQLite result code to a loci error, with a message naming what failed. */
+int sq_error(sq_conn_t *c, int rc, const char *what, err_t *e);
+/* Copies column i as an arena string (NULL stays NULL). */
+const char *sq_text(sqlite3_stmt *s, int i, arena_t *a);
+
+/* Bind helpers; text is bound as SQLITE_STATIC (it must outlive the step). */
+void sq_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+int sq_read_key_get(db_conn_t *c, const char *key_id, db_key_t *out, arena_t *a, err_t *e);
+int sq_read_key_list(db_conn_t *c, const char *tenant, db_key_t **out, size_t *n, arena_t *a, err_t *e);
+int sq_read_tenant_get(db_conn_t *c, const char *id, tenant_t *out, arena_t *a, err_t *e);
+int sq_read_tenant_list(db_conn_t *c, tenant_t **out, size_t *n, arena_t *a, err_t *e);
+int sq_read_store_list(db_conn_t *c, db_store_row_t **out, size_t *n, arena_t *a, err_t *e);
+int sq_read_object_get(db_conn_t *c, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e);
+int sq_read_upload_get(db_conn_t *c, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e);
+int sq_read_object_list(db_conn_t *c, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
+                        err_t *e);
+int sq_read_erasure_list(db_conn_t *c, size_t max, db_erasure_t **out, size_t *n, arena_t *a, err_t *e);
+int sq_read_locations(sq_conn_t *c, const char *tenant, const char *object_id, object_t *o, arena_t *a, err_t *e);
+int sq_write_batch(db_t *db, db_write_t *const *ops, size_t n);
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * sq_read.c - read queries of the SQLite backend (run on loop threads, one connection each).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "db/sqlite/sq.h"
+#include "util/buf.h"
+
+#define SQ_CONN(c) ((sq_conn_t *)(c))
+
+/* Runs a statement expected to produce one row; returns 0 with the row ready, ERR_NOT_FOUND, or an error. */
+static int step_one(sq_conn_t *c, sqlite3_stmt *s, const char *what, err_t *e)
+{
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, what, e);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE)
+        return ERR_NOT_FOUND;
+    return sq_error(c, rc, what, e);
+}
+
+static void read_key(sqlite3_stmt *s, int first, db_key_t *k)
+{
+    const void *h = sqlite3_column_blob(s, first);
+    if (h && sqlite3_column_bytes(s, first) == 32)
+        memcpy(k->secret_hash, h, 32);
+    else
+        memset(k->secret_hash, 0, 32);
+    k->scopes = sqlite3_column_int(s, first + 1);
+    k->created_at = sqlite3_column_int64(s, first + 2);
+    k->revoked_at = sqlite3_column_int64(s, first + 3);
+}
+
+int sq_read_key_get(db_conn_t *conn, const char *key_id, db_key_t *out, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_KEY_GET);
+    int rc;
+    if (s)
+        sq_bind_text(s, 1, key_id);
+    if ((rc = step_one(c, s, "key lookup", e)) != 0)
+        return rc;
+    out->key_id = arena_strdup(a, key_id);
+    out->tenant = sq_text(s, 0, a);
+    read_key(s, 1, out);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int sq_read_key_list(db_conn_t *conn, const char *tenant, db_key_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_KEY_LIST);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "key list", e);
+    sq_bind_text(s, 1, tenant);
+    size_t cap = 16, cnt = 0;
+    db_key_t *keys = arena_alloc(a, cap * sizeof(*keys));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            db_key_t *nk = arena_alloc(a, 2 * cap * sizeof(*keys));
+            memcpy(nk, keys, cap * sizeof(*keys));
+            keys = nk;
+            cap *= 2;
+        }
+        keys[cnt].key_id = sq_text(s, 0, a);
+        keys[cnt].tenant = tenant;
+        read_key(s, 1, &keys[cnt]);
+        cnt++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "key list", e);
+    *out = keys;
+    *n = cnt;
+    return 0;
+}
+
+/* Parses the JSON array of jurisdictions kept in tenants.jurisdictions. */
+static void read_jurisdictions(const char *json, tenant_t *t, arena_t *a)
+{
+    t->jurisdictions = NULL;
+    t->njurisdictions = 0;
+    json_t *arr = json ? json_loads(json, 0, NULL) : NULL;
+    if (json_is_array(arr)) {
+        size_t n = json_array_size(arr);
+        t->jurisdictions = arena_alloc(a, (n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            const char *v = json_string_value(json_array_get(arr, i));
+            if (v)
+                t->jurisdictions[t->njurisdictions++] = arena_strdup(a, v);
+        }
+    }
+    json_decref(arr);
+}
+
+static void read_tenant(sqlite3_stmt *s, tenant_t *t, arena_t *a)
+{
+    t->id = sq_text(s, 0, a);
+    read_jurisdictions((const char *)sqlite3_column_text(s, 1), t, a);
+    t->copies = sqlite3_column_int(s, 2);
+    t->url_expires = sqlite3_column_int64(s, 3);
+    t->url_expires_max = sqlite3_column_int64(s, 4);
+    t->created_at = sqlite3_column_int64(s, 5);
+    t->updated_at = sqlite3_column_int64(s, 6);
+}
+
+int sq_read_tenant_get(db_conn_t *conn, const char *id, tenant_t *out, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_TENANT_GET);
+    int rc;
+    if (s)
+        sq_bind_text(s, 1, id);
+    if ((rc = step_one(c, s, "tenant lookup", e)) != 0)
+        return rc;
+    read_tenant(s, out, a);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int sq_read_tenant_list(db_conn_t *conn, tenant_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_TENANT_LIST);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "tenant list", e);
+    size_t cap = 16, cnt = 0;
+    tenant_t *ts = arena_alloc(a, cap * sizeof(*ts));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            tenant_t *nt = arena_alloc(a, 2 * cap * sizeof(*ts));
+            memcpy(nt, ts, cap * sizeof(*ts));
+            ts = nt;
+            cap *= 2;
+        }
+        read_tenant(s, &ts[cnt++], a);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "tenant list", e);
+    *out = ts;
+    *n = cnt;
+    return 0;
+}
+
+int sq_read_store_list(db_conn_t *conn, db_store_row_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_STORE_LIST);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "store list", e);
+    size_t cap = 16, cnt = 0;
+    db_store_row_t *rows = arena_alloc(a, cap * sizeof(*rows));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            db_store_row_t *nr = arena_alloc(a, 2 * cap * sizeof(*rows));
+            memcpy(nr, rows, cap * sizeof(*rows));
+            rows = nr;
+            cap *= 2;
+        }
+        db_store_row_t *r = &rows[cnt++];
+        memset(r, 0, sizeof(*r));
+        store_t *st = &r->store;
+        st->id = sq_text(s, 0, a);
+        st->provider = sq_text(s, 1, a);
+        st->endpoint = sq_text(s, 2, a);
+        st->bucket = sq_text(s, 3, a);
+        st->region = sq_text(s, 4, a);
+        const char *country = (const char *)sqlite3_column_text(s, 5);
+        snprintf(st->country, sizeof(st->country), "%s", country ? country : "");
+        const char *status = (const char *)sqlite3_column_text(s, 6);
+        if (status == NULL || store_status_parse(status, &st->status) != 0)
+            st->status = STORE_OFFLINE;
+        st->weight = sqlite3_column_int(s, 7);
+        st->path_style = sqlite3_column_int(s, 8) != 0;
+        st->public_host = sq_text(s, 9, a);
+        st->account = sq_text(s, 10, a);
+        int blen = sqlite3_column_bytes(s, 11);
+        const void *blob = sqlite3_column_blob(s, 11);
+        if (blob && blen > 0) {
+            uint8_t *copy = arena_alloc(a, (size_t)blen);
+            memcpy(copy, blob, (size_t)blen);
+            r->sealed = copy;
+            r->sealed_len = (size_t)blen;
+        }
+        st->created_at = sqlite3_column_int64(s, 12);
+        st->updated_at = sqlite3_column_int64(s, 13);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "store list", e);
+    *out = rows;
+    *n = cnt;
+    return 0;
+}
+
+int sq_read_locations(sq_conn_t *c, const char *tenant, const char *object_id, object_t *o, arena_t *a, err_t *e)
+{
+    sqlite3_stmt *s = sq_stmt(c, SQ_LOCATIONS_GET);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "locations", e);
+    sq_bind_text(s, 1, tenant);
+    sq_bind_text(s, 2, object_id);
+    size_t cap = 4;
+    o->locs = arena_alloc(a, cap * sizeof(location_t));
+    o->nlocs = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (o->nlocs == cap) {
+            location_t *nl = arena_alloc(a, 2 * cap * sizeof(location_t));
+            memcpy(nl, o->locs, cap * sizeof(location_t));
+            o->locs = nl;
+            cap *= 2;
+        }
+        location_t *l = &o->locs[o->nlocs++];
+        l->store = sq_text(s, 0, a);
+        l->name = sq_text(s, 1, a);
+        l->state = sqlite3_column_int(s, 2) == 1 ? LOC_PRESENT : LOC_PENDING;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : sq_error(c, rc, "locations", e);
+}
+
+/* Fills the object columns in the order of OBJECT_GET (id first) starting at column `first`. */
+static void read_object_cols(sqlite3_stmt *s, int first, object_t *o, arena_t *a)
+{
+    o->id = sq_text(s, first, a);
+    o->version = sqlite3_column_int64(s, first + 1);
+    o->size = sqlite3_column_int64(s, first + 2);
+    o->content_type = sq_text(s, first + 3, a);
+    o->sha256 = sq_text(s, first + 4, a);
+    o->tags_json = sq_text(s, first + 5, a);
+    o->attrs_json = sq_text(s, first + 6, a);
+    o->created_at = sqlite3_column_int64(s, first + 7);
+    o->updated_at = sqlite3_column_int64(s, first + 8);
+    o->pending = false;
+}
+
+int sq_read_object_get(db_conn_t *conn, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_OBJECT_GET);
+    int rc;
+    if (s) {
+        sq_bind_text(s, 1, tenant);
+        sq_bind_text(s, 2, key);
+    }
+    if ((rc = step_one(c, s, "object lookup", e)) != 0)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->tenant = tenant;
+    out->key = key;
+    read_object_cols(s, 0, out, a);
+    sqlite3_reset(s);
+    return sq_read_locations(c, tenant, out->id, out, a, e);
+}
+
+int sq_read_upload_get(db_conn_t *conn, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_UPLOAD_GET);
+    int rc;
+    if (s) {
+        sq_bind_text(s, 1, tenant);
+        sq_bind_text(s, 2, upload_id);
+    }
+    if ((rc = step_one(c, s, "upload lookup", e)) != 0)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    object_t *o = &out->obj;
+    o->tenant = tenant;
+    o->id = arena_strdup(a, upload_id);
+    o->key = sq_text(s, 0, a);
+    out->cond.kind = (cond_kind_t)sqlite3_column_int(s, 1);
+    out->cond.version = sqlite3_column_int64(s, 2);
+    o->version = sqlite3_column_int64(s, 3);
+    o->size = sqlite3_column_int64(s, 4);
+    o->content_type = sq_text(s, 5, a);
+    o->sha256 = sq_text(s, 6, a);
+    o->tags_json = sq_text(s, 7, a);
+    o->attrs_json = sq_text(s, 8, a);
+    o->created_at = o->updated_at = sqlite3_column_int64(s, 9);
+    out->expires_at = sqlite3_column_int64(s, 10);
+    o->pending = true;
+    sqlite3_reset(s);
+    return sq_read_locations(c, tenant, o->id, o, a, e);
+}
+
+/*
+ * Listing. Without tag filters the objects primary key is scanned in key order. With tag
+ * filters the (tenant, k, v, key) index of the first filter drives the scan, in key order,
+ * and every further filter is a primary-key probe of object_tags.
+ */
+static int build_list_sql(size_t ntags, buf_t *b)
+{
+    int rc = 0;
+    if (ntags == 0) {
+        rc |= buf_puts(b, "SELECT o.key, o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at,"
+                          " o.updated_at FROM objects o WHERE o.tenant = ?1 AND o.key > ?2 AND o.key >= ?3 AND o.key < ?4");
+    } else {
+        rc |= buf_puts(b, "SELECT o.key, o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at,"
+                          " o.updated_at FROM object_tags t0 JOIN objects o ON o.tenant = t0.tenant AND o.key = t0.key"
+                          " WHERE t0.tenant = ?1 AND t0.k = ?6 AND t0.v = ?7 AND t0.key > ?2 AND t0.key >= ?3 AND t0.key < ?4");
+        for (size_t i = 1; i < ntags; i++)
+            rc |= buf_printf(b,
+                             " AND EXISTS (SELECT 1 FROM object_tags t%zu WHERE t%zu.tenant = ?1 AND t%zu.key = o.key"
+                             " AND t%zu.k = ?%zu AND t%zu.v = ?%zu)",
+                             i, i, i, i, 6 + 2 * i, i, 7 + 2 * i);
+    }
+    rc |= buf_puts(b, ntags ? " ORDER BY t0.key LIMIT ?5" : " ORDER BY o.key LIMIT ?5");
+    return rc;
+}
+
+int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
+                        err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = NULL;
+    bool cached = q->tags.n <= SQ_LIST_CACHED;
+    int rc;
+
+    if (cached && c->list_st[q->tags.n]) {
+        s = c->list_st[q->tags.n];
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    } else {
+        buf_t sql = BUF_INIT;
+        build_list_sql(q->tags.n, &sql);
+        rc = sqlite3_prepare_v3(c->h, sql.base, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL);
+        buf_release(&sql);
+        if (rc != SQLITE_OK)
+            return sq_error(c, rc, "list", e);
+        if (cached)
+            c->list_st[q->tags.n] = s;
+    }
+
+    size_t pl = strlen(q->prefix);
+    const char *upper = pl ? obj_prefix_successor(q->prefix, pl, a) : "\xff";
+    sq_bind_text(s, 1, tenant);
+    sq_bind_text(s, 2, q->start_after ? q->start_after : "");
+    sq_bind_text(s, 3, q->prefix);
+    sq_bind_text(s, 4, upper);
+    sqlite3_bind_int(s, 5, limit);
+    for (size_t i = 0; i < q->tags.n; i++) {
+        sq_bind_text(s, 6 + 2 * (int)i, q->tags.items[i].k);
+        sq_bind_text(s, 7 + 2 * (int)i, q->tags.items[i].v);
+    }
+
+    object_t *objs = arena_alloc(a, (size_t)(limit > 0 ? limit : 1) * sizeof(object_t));
+    size_t cnt = 0;
+    while (cnt < (size_t)limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        object_t *o = &objs[cnt++];
+        memset(o, 0, sizeof(*o));
+        o->tenant = tenant;
+        o->key = sq_text(s, 0, a);
+        read_object_cols(s, 1, o, a);
+    }
+    if (cnt == (size_t)limit)
+        rc = SQLITE_DONE;
+    if (cached)
+        sqlite3_reset(s);
+    else
+        sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "list", e);
+    *out = objs;
+    *n = cnt;
+    return 0;
+}
+
+int sq_read_erasure_list(db_conn_t *conn, size_t max, db_erasure_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_ERASURE_LIST);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "erasure list", e);
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+    db_erasure_t *list = arena_alloc(a, (max ? max : 1) * sizeof(*list));
+    size_t cnt = 0;
+    int rc;
+    while (cnt < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        db_erasure_t *x = &list[cnt++];
+        x->seq = sqlite3_column_int64(s, 0);
+        x->tenant = sq_text(s, 1, a);
+        x->store = sq_text(s, 2, a);
+        x->name = sq_text(s, 3, a);
+        x->attempts = sqlite3_column_int(s, 4);
+    }
+    if (cnt == max)
+        rc = SQLITE_DONE;
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "erasure list", e);
+    *out = list;
+    *n = cnt;
+    return 0;
+}

@@ -1,0 +1,349 @@
+/*
+ * test_sqlite.c - the SQLite backend through the db interface and the writer thread.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db/db.h"
+#include "db/writer.h"
+#include "unit/test.h"
+
+typedef struct fixture {
+    char dir[64];
+    char url[128];
+    db_t *db;
+    db_writer_t *wr;
+    db_conn_t *c;
+    arena_t a;
+} fixture_t;
+
+static void setup(fixture_t *f)
+{
+    err_t e;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/loci-dbtest.XXXXXX");
+    CHECK(mkdtemp(f->dir) != NULL);
+    snprintf(f->url, sizeof(f->url), "sqlite:%s/t.db", f->dir);
+    CHECK_INT(db_open(f->url, &f->db, &e), 0);
+    CHECK_INT(db_writer_start(f->db, 64, &f->wr, &e), 0);
+    CHECK_INT(db_conn_open(f->db, &f->c, &e), 0);
+    arena_init(&f->a);
+}
+
+static void teardown(fixture_t *f)
+{
+    char cmd[128];
+    f->db->vt->conn_close(f->c);
+    db_writer_stop(f->wr);
+    db_close(f->db);
+    arena_release(&f->a);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+static int run(fixture_t *f, db_write_t *w)
+{
+    w->arena = &f->a;
+    if (w->now == 0)
+        w->now = 1700000000000;
+    return db_write_sync(f->wr, w);
+}
+
+static int put_tenant(fixture_t *f, const char *id)
+{
+    const char *jur[] = {"EU"};
+    tenant_t t = {.id = id, .jurisdictions = jur, .njurisdictions = 1, .copies = 1, .url_expires = 900, .url_expires_max = 3600};
+    db_write_t w = {.op = DB_OP_TENANT_PUT};
+    w.in.tenant_put.t = &t;
+    return run(f, &w);
+}
+
+/* Starts and completes an upload of key with id and tags; returns the completion's rc. */
+static int store_object(fixture_t *f, const char *tenant, const char *key, const char *id, const char *tags_json, cond_t cond)
+{
+    upload_t up;
+    memset(&up, 0, sizeof(up));
+    location_t loc = {"local", arena_printf(&f->a, "%s/%s", tenant, id), LOC_PENDING};
+    up.obj = (object_t){.tenant = tenant, .key = key, .id = id, .size = 5, .content_type = "text/plain", .tags_json = tags_json};
+    up.obj.locs = &loc;
+    up.obj.nlocs = 1;
+    up.cond = cond;
+    up.expires_at = 1700000900000;
+    db_write_t w = {.op = DB_OP_UPLOAD_BEGIN, .tenant = tenant};
+    w.in.upload_begin.up = &up;
+    int rc = run(f, &w);
+    if (rc != 0)
+        return rc;
+    db_write_t c = {.op = DB_OP_UPLOAD_COMPLETE, .tenant = tenant};
+    c.in.upload_complete.upload_id = id;
+    return run(f, &c);
+}
+
+static const cond_t NOCOND = {COND_NONE, 0};
+
+TEST(db_upload_lifecycle)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    CHECK_INT(store_object(&f, "acme", "a/b.txt", "eu1.00000000000000000000000001", "{\"kind\":\"x\"}", NOCOND), 0);
+    object_t o;
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "a/b.txt", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 1);
+    CHECK_STR(o.id, "eu1.00000000000000000000000001");
+    CHECK_INT(o.nlocs, 1);
+    CHECK_INT(o.locs[0].state, LOC_PRESENT);
+    /* another tenant sees nothing */
+    CHECK_INT(f.db->vt->object_get(f.c, "other", "a/b.txt", &o, &f.a, &e), ERR_NOT_FOUND);
+    /* overwrite: version 2, old copy queued for erasure */
+    CHECK_INT(store_object(&f, "acme", "a/b.txt", "eu1.00000000000000000000000002", "{}", NOCOND), 0);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "a/b.txt", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 2);
+    db_erasure_t *er;
+    size_t n;
+    CHECK_INT(f.db->vt->erasure_list(f.c, 10, &er, &n, &f.a, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_STR(er[0].name, "acme/eu1.00000000000000000000000001");
+    /* If-None-Match on an existing object */
+    cond_t inm = {COND_IF_NONE_MATCH, 0};
+    CHECK_INT(store_object(&f, "acme", "a/b.txt", "eu1.00000000000000000000000003", "{}", inm), ERR_PRECONDITION_FAILED);
+    /* If-Match with a stale version */
+    cond_t im = {COND_IF_MATCH, 1};
+    CHECK_INT(store_object(&f, "acme", "a/b.txt", "eu1.00000000000000000000000004", "{}", im), ERR_PRECONDITION_FAILED);
+    im.version = 2;
+    CHECK_INT(store_object(&f, "acme", "a/b.txt", "eu1.00000000000000000000000005", "{}", im), 0);
+    /* complete of an unknown upload */
+    db_write_t c = {.op = DB_OP_UPLOAD_COMPLETE, .tenant = "acme"};
+    c.in.upload_complete.upload_id = "eu1.0000000000000000000000000Z";
+    CHECK_INT(run(&f, &c), ERR_NOT_FOUND);
+    /* another tenant cannot complete acme's upload */
+    upload_t up;
+    CHECK_INT(f.db->vt->upload_get(f.c, "acme", "eu1.00000000000000000000000005", &up, &f.a, &e), ERR_NOT_FOUND);
+    teardown(&f);
+}
+
+TEST(db_update_and_delete)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    CHECK_INT(store_object(&f, "acme", "k", "eu1.00000000000000000000000001", "{\"a\":\"1\"}", NOCOND), 0);
+    tag_t items[] = {{"b", "2"}};
+    tagset_t tags = {items, 1};
+    db_write_t w = {.op = DB_OP_OBJECT_UPDATE, .tenant = "acme"};
+    w.in.object_update.key = "k";
+    w.in.object_update.expected_version = 1;
+    w.in.object_update.tags_json = "{\"b\":\"2\"}";
+    w.in.object_update.tags = &tags;
+    w.in.object_update.attrs_json = "{\"x\":1}";
+    CHECK_INT(run(&f, &w), 0);
+    CHECK_INT(w.obj.version, 2);
+    CHECK_STR(w.obj.attrs_json, "{\"x\":1}");
+    /* the same expected version again is stale now */
+    CHECK_INT(run(&f, &w), ERR_PRECONDITION_FAILED);
+    w.in.object_update.key = "nope";
+    CHECK_INT(run(&f, &w), ERR_NOT_FOUND);
+    /* the tag index follows the update */
+    obj_query_t q = {.prefix = "", .limit = 10};
+    tag_t qi[] = {{"b", "2"}};
+    q.tags = (tagset_t){qi, 1};
+    object_t *objs;
+    size_t n;
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 10, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 1);
+    tag_t qa[] = {{"a", "1"}};
+    q.tags = (tagset_t){qa, 1};
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 10, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 0);
+    /* delete with a wrong version, then right */
+    db_write_t d = {.op = DB_OP_OBJECT_DELETE, .tenant = "acme"};
+    d.in.object_delete.key = "k";
+    d.in.object_delete.expected_version = 1;
+    CHECK_INT(run(&f, &d), ERR_PRECONDITION_FAILED);
+    d.in.object_delete.expected_version = -1;
+    CHECK_INT(run(&f, &d), 0);
+    CHECK_INT(run(&f, &d), ERR_NOT_FOUND);
+    object_t o;
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "k", &o, &f.a, &e), ERR_NOT_FOUND);
+    q.tags = (tagset_t){qi, 1};
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 10, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 0);
+    teardown(&f);
+}
+
+TEST(db_list_order_and_filters)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    const char *keys[] = {"b/2", "a/1", "b/1", "c", "b/3/x"};
+    for (int i = 0; i < 5; i++) {
+        char id[40];
+        snprintf(id, sizeof(id), "eu1.0000000000000000000000001%d", i);
+        const char *tags = i % 2 ? "{\"odd\":\"y\",\"t\":\"1\"}" : "{\"t\":\"1\"}";
+        CHECK_INT(store_object(&f, "acme", keys[i], id, tags, NOCOND), 0);
+    }
+    CHECK_INT(store_object(&f, "other", "b/9", "eu1.00000000000000000000000099", "{\"t\":\"1\"}", NOCOND), 0);
+    obj_query_t q = {.prefix = "b/", .limit = 10};
+    object_t *objs;
+    size_t n;
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 10, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 3);
+    CHECK_STR(objs[0].key, "b/1");
+    CHECK_STR(objs[1].key, "b/2");
+    CHECK_STR(objs[2].key, "b/3/x");
+    q.start_after = "b/1";
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 1, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_STR(objs[0].key, "b/2");
+    tag_t qi[] = {{"odd", "y"}, {"t", "1"}};
+    q = (obj_query_t){.prefix = "", .limit = 10, .tags = {qi, 2}};
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 10, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 2); /* a/1 and c */
+    CHECK_STR(objs[0].key, "a/1");
+    CHECK_STR(objs[1].key, "c");
+    teardown(&f);
+}
+
+TEST(db_admin_rows)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    db_store_row_t row = {0};
+    row.store = (store_t){.id = "s1", .provider = "s3", .endpoint = "http://x", .bucket = "b", .country = "DE", .weight = 100};
+    uint8_t sealed[] = {1, 2, 3};
+    row.sealed = sealed;
+    row.sealed_len = 3;
+    db_write_t w = {.op = DB_OP_STORE_PUT};
+    w.in.store_put.row = &row;
+    CHECK_INT(run(&f, &w), 0);
+    CHECK(w.created);
+    /* replace without credentials keeps them */
+    row.sealed = NULL;
+    row.sealed_len = 0;
+    row.store.weight = 5;
+    w.in.store_put.keep_creds = true;
+    CHECK_INT(run(&f, &w), 0);
+    CHECK(!w.created);
+    db_store_row_t *rows;
+    size_t n;
+    CHECK_INT(f.db->vt->store_list(f.c, &rows, &n, &f.a, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(rows[0].store.weight, 5);
+    CHECK_INT(rows[0].sealed_len, 3);
+    /* keys need a tenant; revocation */
+    db_key_t k = {.key_id = "aaaaaaaaaaaaaaaa", .tenant = "acme", .scopes = 3};
+    db_write_t kc = {.op = DB_OP_KEY_CREATE, .tenant = "acme"};
+    kc.in.key_create.key = &k;
+    CHECK_INT(run(&f, &kc), ERR_NOT_FOUND);
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    CHECK_INT(run(&f, &kc), 0);
+    db_key_t got;
+    CHECK_INT(f.db->vt->key_get(f.c, "aaaaaaaaaaaaaaaa", &got, &f.a, &e), 0);
+    CHECK_STR(got.tenant, "acme");
+    CHECK_INT(got.revoked_at, 0);
+    db_write_t kr = {.op = DB_OP_KEY_REVOKE, .tenant = "other"};
+    kr.in.key_revoke.key_id = "aaaaaaaaaaaaaaaa";
+    CHECK_INT(run(&f, &kr), ERR_NOT_FOUND); /* another tenant's key */
+    kr.tenant = "acme";
+    CHECK_INT(run(&f, &kr), 0);
+    CHECK_INT(f.db->vt->key_get(f.c, "aaaaaaaaaaaaaaaa", &got, &f.a, &e), 0);
+    CHECK(got.revoked_at != 0);
+    /* a store in use cannot be deleted */
+    CHECK_INT(store_object(&f, "acme", "k", "eu1.00000000000000000000000001", "{}", NOCOND), 0);
+    db_write_t sd = {.op = DB_OP_STORE_DELETE};
+    sd.in.store_delete.id = "local";
+    CHECK_INT(run(&f, &sd), ERR_CONFLICT);
+    sd.in.store_delete.id = "s1";
+    CHECK_INT(run(&f, &sd), 0);
+    CHECK_INT(run(&f, &sd), ERR_NOT_FOUND);
+    teardown(&f);
+}
+
+/* Submits a batch concurrently: a failing op must not undo the others. */
+static void batch_done(db_write_t *w)
+{
+    (void)w;
+}
+
+TEST(db_batch_isolation)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    db_write_t ops[3];
+    memset(ops, 0, sizeof(ops));
+    const char *jur[] = {"DE"};
+    tenant_t t1 = {.id = "t1", .jurisdictions = jur, .njurisdictions = 1, .copies = 1, .url_expires = 1, .url_expires_max = 1};
+    tenant_t t2 = t1;
+    t2.id = "t2";
+    ops[0].op = DB_OP_TENANT_PUT;
+    ops[0].in.tenant_put.t = &t1;
+    ops[1].op = DB_OP_OBJECT_DELETE; /* fails: no such object */
+    ops[1].tenant = "acme";
+    ops[1].in.object_delete.key = "missing";
+    ops[1].in.object_delete.expected_version = -1;
+    ops[2].op = DB_OP_TENANT_PUT;
+    ops[2].in.tenant_put.t = &t2;
+    db_write_t *batch[3] = {&ops[0], &ops[1], &ops[2]};
+    for (int i = 0; i < 3; i++) {
+        ops[i].arena = &f.a;
+        ops[i].now = 1;
+        ops[i].done = batch_done;
+    }
+    /* apply as one batch directly, the way the writer does */
+    CHECK_INT(f.db->vt->write_batch(f.db, batch, 3), 0);
+    CHECK_INT(ops[0].rc, 0);
+    CHECK_INT(ops[1].rc, ERR_NOT_FOUND);
+    CHECK_INT(ops[2].rc, 0);
+    tenant_t got;
+    CHECK_INT(f.db->vt->tenant_get(f.c, "t1", &got, &f.a, &e), 0);
+    CHECK_INT(f.db->vt->tenant_get(f.c, "t2", &got, &f.a, &e), 0);
+    CHECK_STR(got.jurisdictions[0], "DE");
+    teardown(&f);
+}
+
+TEST(db_expire_and_reopen)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    upload_t up;
+    memset(&up, 0, sizeof(up));
+    location_t loc = {"local", "acme/eu1.00000000000000000000000001", LOC_PENDING};
+    up.obj =
+        (object_t){.tenant = "acme", .key = "k", .id = "eu1.00000000000000000000000001", .content_type = "x", .tags_json = "{}"};
+    up.obj.locs = &loc;
+    up.obj.nlocs = 1;
+    up.expires_at = 1000;
+    db_write_t w = {.op = DB_OP_UPLOAD_BEGIN, .tenant = "acme"};
+    w.in.upload_begin.up = &up;
+    CHECK_INT(run(&f, &w), 0);
+    db_write_t x = {.op = DB_OP_UPLOADS_EXPIRE, .now = 2000};
+    CHECK_INT(run(&f, &x), 0);
+    CHECK_INT(x.affected, 1);
+    upload_t got;
+    CHECK_INT(f.db->vt->upload_get(f.c, "acme", "eu1.00000000000000000000000001", &got, &f.a, &e), ERR_NOT_FOUND);
+    db_erasure_t *er;
+    size_t n;
+    CHECK_INT(f.db->vt->erasure_list(f.c, 10, &er, &n, &f.a, &e), 0);
+    CHECK_INT(n, 1);
+    /* reopening runs no migration twice and keeps the data */
+    f.db->vt->conn_close(f.c);
+    db_writer_stop(f.wr);
+    db_close(f.db);
+    CHECK_INT(db_open(f.url, &f.db, &e), 0);
+    CHECK_INT(db_writer_start(f.db, 8, &f.wr, &e), 0);
+    CHECK_INT(db_conn_open(f.db, &f.c, &e), 0);
+    tenant_t t;
+    CHECK_INT(f.db->vt->tenant_get(f.c, "acme", &t, &f.a, &e), 0);
+    CHECK_INT(db_open("postgres://nope", &f.db, &e) != 0, 1); /* not a backend yet: a clear refusal */
+    teardown(&f);
+}
