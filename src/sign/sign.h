@@ -42,10 +42,10 @@ typedef struct sign_request {
 } sign_request_t;
 
 typedef struct sign_result {
-    const char *url;         /* the signed URL (arena) */
-    sign_header_t *headers;  /* headers the client must send exactly (arena) */
+    const char *url;        /* the signed URL (arena) */
+    sign_header_t *headers; /* headers the client must send exactly (arena) */
     size_t nheaders;
-    int64_t expires_at;      /* Unix seconds */
+    int64_t expires_at; /* Unix seconds */
 } sign_result_t;
 
 typedef struct signer signer_t;
@@ -79,8 +79,8 @@ void sign_destroy(signer_t *s);
 /* Signs a request after re-checking residency: st's country must be in *allowed, otherwise
  * ERR_RESIDENCY_VIOLATION naming the store, its country and tenant. Also rejects a lifetime
  * outside 1..SIGN_MAX_EXPIRES (ERR_BAD_REQUEST) and methods other than GET/PUT/HEAD/DELETE. */
-int sign_presign(signer_t *s, const cset_t *allowed, const char *tenant, const sign_request_t *rq, sign_result_t *out,
-                 arena_t *a, err_t *e);
+int sign_presign(signer_t *s, const cset_t *allowed, const char *tenant, const sign_request_t *rq, sign_result_t *out, arena_t *a,
+                 err_t *e);
 
 /*
  * Local-store verification: the request loci itself receives at
@@ -88,14 +88,14 @@ int sign_presign(signer_t *s, const cset_t *allowed, const char *tenant, const s
  * must carry a valid SigV4 query signature made by the local signer for that store.
  */
 typedef struct sign_verify_request {
-    slice_t method;   /* request method */
-    slice_t path;     /* raw request path as received (still percent-encoded), without the query */
-    slice_t query;    /* raw query string (after '?'), may be empty */
-    slice_t host;     /* Host header value */
+    slice_t method; /* request method */
+    slice_t path;   /* raw request path as received (still percent-encoded), without the query */
+    slice_t query;  /* raw query string (after '?'), may be empty */
+    slice_t host;   /* Host header value */
     /* Returns the value of a request header by lowercase name, or a slice with base == NULL. */
     slice_t (*header)(void *ctx, const char *lname);
     void *header_ctx;
-    int64_t now;      /* Unix seconds */
+    int64_t now; /* Unix seconds */
 } sign_verify_request_t;
 
 /* Verifies a local-store request for store st (provider "local"). Returns 0, or ERR_FORBIDDEN

@@ -1,0 +1,179 @@
+/*
+ * s3.c - the "s3" provider: SigV4 presigned URLs for AWS S3 and S3-compatible stores (MinIO,
+ * Ceph, Swift s3api, Oracle, Alibaba), path-style or virtual-hosted.
+ *
+ * A PUT binds content-type and content-length (and x-amz-checksum-sha256 when a digest is
+ * given), so the store refuses other bytes; the client must send exactly those headers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sign/endpoint.h"
+#include "sign/s3.h"
+#include "sign/sigv4.h"
+#include "util/enc.h"
+#include "util/timeutil.h"
+
+typedef struct s3_signer {
+    signer_t base;
+    sign_endpoint_t ep; /* where clients go: public_host (scheme, host) over endpoint */
+    const char *bucket; /* NULL for local stores */
+    const char *prefix; /* path prefix before the name: "/<bucket>" (path style), "/local/<store>" */
+    bool virtual_host;  /* bucket as a subdomain */
+    const char *akid, *secret, *region;
+    sigv4_key_cache_t cache;
+    char *owned; /* the prefix string */
+} s3_signer_t;
+
+/* Sets up the common part of s3 and local signers. */
+int sign_s3_setup(const store_t *st, const char *default_region, const char *prefix, bool virtual_host, signer_t **out,
+                  const signer_vt_t *vt, err_t *e)
+{
+    s3_signer_t *s = calloc(1, sizeof(*s));
+    int rc;
+    if (s == NULL)
+        return err_set(e, ERR_NOMEM, NULL);
+    s->base.vt = vt;
+    s->base.store = st;
+    if ((rc = sign_endpoint_parse(st->endpoint, &s->ep, e)) != 0)
+        goto fail;
+    if (st->public_host && *st->public_host) {
+        sign_endpoint_t pub;
+        if ((rc = sign_endpoint_parse(st->public_host, &pub, e)) != 0)
+            goto fail;
+        memcpy(s->ep.scheme, pub.scheme, sizeof(pub.scheme));
+        memcpy(s->ep.host, pub.host, sizeof(pub.host));
+    }
+    s->akid = store_cred(st, "access_key_id");
+    s->secret = store_cred(st, "secret_access_key");
+    if (s->akid == NULL || s->secret == NULL || !*s->akid || !*s->secret) {
+        rc = err_set(e, ERR_BAD_REQUEST, "store '%s' needs access_key_id and secret_access_key", st->id);
+        goto fail;
+    }
+    if (strchr(s->akid, '/') != NULL) {
+        rc = err_set(e, ERR_BAD_REQUEST, "access_key_id must not contain '/'");
+        goto fail;
+    }
+    s->region = st->region && *st->region ? st->region : default_region;
+    s->virtual_host = virtual_host;
+    s->owned = strdup(prefix);
+    if (s->owned == NULL) {
+        rc = err_set(e, ERR_NOMEM, NULL);
+        goto fail;
+    }
+    s->prefix = s->owned;
+    sigv4_key_cache_init(&s->cache);
+    *out = &s->base;
+    return 0;
+fail:
+    free(s);
+    return rc;
+}
+
+void sign_s3_destroy(signer_t *base)
+{
+    s3_signer_t *s = (s3_signer_t *)base;
+    if (s == NULL)
+        return;
+    sigv4_key_cache_release(&s->cache);
+    free(s->owned);
+    free(s);
+}
+
+int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out, arena_t *a, err_t *e)
+{
+    s3_signer_t *s = (s3_signer_t *)base;
+    buf_t uri = BUF_INIT, host = BUF_INIT, query = BUF_INIT, url = BUF_INIT;
+    sigv4_kv_t hdrs[3];
+    size_t nh = 0;
+    char len[24], date[17], checksum[48];
+    uint8_t key[32];
+    int rc = 0;
+
+    rc |= buf_puts(&uri, s->ep.path);
+    rc |= buf_puts(&uri, s->prefix);
+    rc |= buf_putc(&uri, '/');
+    rc |= sigv4_encode_path(&uri, rq->name, strlen(rq->name));
+    if (s->virtual_host)
+        rc |= buf_printf(&host, "%s.%s", s->base.store->bucket, s->ep.host);
+    else
+        rc |= buf_puts(&host, s->ep.host);
+    if (strcmp(rq->method, "PUT") == 0) {
+        if (rq->content_length >= 0) {
+            snprintf(len, sizeof(len), "%lld", (long long)rq->content_length);
+            hdrs[nh++] = (sigv4_kv_t){"content-length", len};
+        }
+        if (rq->content_type)
+            hdrs[nh++] = (sigv4_kv_t){"content-type", rq->content_type};
+        if (rq->sha256_hex) {
+            uint8_t d[32];
+            if (hex_decode(rq->sha256_hex, strlen(rq->sha256_hex), d, 32) != 0) {
+                rc = err_set(e, ERR_BAD_REQUEST, "sha256 must be 64 hex digits");
+                goto out;
+            }
+            base64_encode(d, 32, checksum);
+            hdrs[nh++] = (sigv4_kv_t){"x-amz-checksum-sha256", checksum};
+        }
+    }
+    if (rc != 0) {
+        rc = err_set(e, ERR_BAD_REQUEST, "object name too long to sign");
+        goto out;
+    }
+    sigv4_params_t p = {
+        .method = rq->method,
+        .host = host.base,
+        .canonical_uri = uri.base,
+        .headers = hdrs,
+        .nheaders = nh,
+        .access_key = s->akid,
+        .region = s->region,
+        .service = "s3",
+        .now = rq->now,
+        .expires = rq->expires,
+        .payload_hash = SIGV4_UNSIGNED_PAYLOAD,
+    };
+    time_fmt_amz(rq->now, date);
+    date[8] = '\0';
+    sigv4_key_cached(&s->cache, s->secret, date, s->region, "s3", key);
+    if ((rc = sigv4_presign(&p, key, &query, NULL)) != 0) {
+        rc = err_set(e, ERR_BAD_REQUEST, "cannot sign");
+        goto out;
+    }
+    buf_printf(&url, "%s://%s%s?%s", s->ep.scheme, host.base, uri.base, query.base);
+    out->url = arena_strndup(a, url.base, url.len);
+    out->nheaders = nh;
+    out->headers = arena_alloc(a, (nh ? nh : 1) * sizeof(sign_header_t));
+    for (size_t i = 0; i < nh; i++) {
+        out->headers[i].name = hdrs[i].name;
+        out->headers[i].value = arena_strdup(a, hdrs[i].value);
+    }
+    out->expires_at = rq->now + rq->expires;
+out:
+    buf_release(&uri);
+    buf_release(&host);
+    buf_release(&query);
+    buf_release(&url);
+    return rc;
+}
+
+static int s3_create(const store_t *st, signer_t **out, err_t *e)
+{
+    if (st->bucket == NULL || *st->bucket == '\0')
+        return err_set(e, ERR_BAD_REQUEST, "store '%s' needs a bucket", st->id);
+    buf_t prefix = BUF_INIT;
+    if (st->path_style) {
+        buf_putc(&prefix, '/');
+        sigv4_encode_path(&prefix, st->bucket, strlen(st->bucket));
+    }
+    int rc = sign_s3_setup(st, "us-east-1", prefix.base ? prefix.base : "", !st->path_style, out, &sign_s3, e);
+    buf_release(&prefix);
+    return rc;
+}
+
+const signer_vt_t sign_s3 = {
+    .provider = "s3",
+    .create = s3_create,
+    .presign = sign_s3_presign,
+    .destroy = sign_s3_destroy,
+};
