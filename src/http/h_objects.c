@@ -1,0 +1,595 @@
+/*
+ * h_objects.c - /v1/objects/{key} and /v1/fetch/{key}: start an upload, locate, head,
+ * fetch (307), patch tags and attrs, delete.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/placement.h"
+#include "http/body.h"
+#include "http/handlers.h"
+#include "http/render.h"
+#include "util/crypto.h"
+#include "util/timeutil.h"
+
+/* --- helpers shared by the object handlers (declared in handlers.h) --- */
+
+int hx_key(rq_t *rq, const char **key)
+{
+    *key = rq->params[0];
+    return obj_key_check(slice_cstr(*key), &rq->app->cfg->limits, &rq->err);
+}
+
+int hx_expires(rq_t *rq, int64_t *out)
+{
+    const tenant_t *t = &rq->auth.tenant;
+    const char *v = rq_query(rq, "expires");
+    *out = t->url_expires;
+    if (v == NULL)
+        return 0;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (*v == '\0' || *end != '\0' || n < 1 || n > t->url_expires_max)
+        return err_set(&rq->err, ERR_BAD_REQUEST, "expires must be 1 to %lld seconds", (long long)t->url_expires_max);
+    *out = n;
+    return 0;
+}
+
+const char *hx_region(rq_t *rq)
+{
+    const char *r = rq_query(rq, "region");
+    return r && *r && strlen(r) <= 64 ? r : NULL;
+}
+
+static int read_object(rq_t *rq, db_conn_t *c)
+{
+    object_t *o = arena_alloc(&rq->arena, sizeof(*o));
+    int rc = c->db->vt->object_get(c, rq->auth.tenant.id, rq->params[0], o, &rq->arena, &rq->err);
+    if (rc == ERR_NOT_FOUND)
+        return err_set(&rq->err, ERR_NOT_FOUND, "object not found");
+    if (rc == 0) {
+        rq->state = o;
+        rq->log_object_id = o->id;
+    }
+    return rc;
+}
+
+int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *out, const char **store)
+{
+    if (rq->snap == NULL)
+        rq->snap = stores_acquire(rq->app->stores);
+    store_snap_t *snap = rq->snap;
+    placement_copy_t *copies = arena_alloc(&rq->arena, (o->nlocs ? o->nlocs : 1) * sizeof(*copies));
+    for (size_t i = 0; i < o->nlocs; i++) {
+        long si = snap_find(snap, o->locs[i].store);
+        /* a store that cannot sign (bad credentials) is as unusable as a missing one */
+        copies[i].store = si >= 0 && snap->signers[si] ? &snap->stores[si] : NULL;
+        copies[i].present = o->locs[i].state == LOC_PRESENT;
+    }
+    size_t idx;
+    int rc = placement_choose_read(copies, o->nlocs, &rq->auth.allowed, hx_region(rq), &idx, &rq->err);
+    if (rc != 0)
+        return rc;
+    long si = snap_find(snap, o->locs[idx].store);
+    sign_request_t srq = {
+        .method = "GET",
+        .name = o->locs[idx].name,
+        .now = rq_now_ms(rq) / 1000,
+        .expires = expires,
+        .content_length = -1,
+    };
+    *store = o->locs[idx].store;
+    return sign_presign(snap->signers[si], &rq->auth.allowed, rq->auth.tenant.id, &srq, out, &rq->arena, &rq->err);
+}
+
+/* --- GET /v1/objects/{key} --- */
+
+static void get_after_read(rq_t *rq, int rc)
+{
+    int64_t expires;
+    sign_result_t su;
+    const char *store;
+    object_t *o = rq->state;
+    if (rc == 0)
+        rc = hx_expires(rq, &expires);
+    if (rc == 0)
+        rc = hx_sign_read(rq, o, expires, &su, &store);
+    if (rc != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    jw_t w;
+    jw_init(&w, &b);
+    render_object_open(&w, o, rq->snap, true);
+    jw_key(&w, "url");
+    render_signed(&w, "GET", store, &su, false);
+    render_object_close(&w);
+    jw_finish(&w);
+    rq_send_json(rq, 200, &b);
+}
+
+void h_object_get(rq_t *rq)
+{
+    const char *key;
+    if (hx_key(rq, &key) != 0) {
+        rq_send_error(rq, rq->err.code);
+        return;
+    }
+    rq_read(rq, read_object, get_after_read);
+}
+
+/* --- GET /v1/fetch/{key} --- */
+
+static void fetch_after_read(rq_t *rq, int rc)
+{
+    int64_t expires;
+    sign_result_t su;
+    const char *store;
+    if (rc == 0)
+        rc = hx_expires(rq, &expires);
+    if (rc == 0)
+        rc = hx_sign_read(rq, rq->state, expires, &su, &store);
+    if (rc != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
+    rq_add_header(rq, "location", su.url);
+    rq_add_header(rq, "cache-control", "no-store");
+    rq_send_empty(rq, 307);
+}
+
+void h_object_fetch(rq_t *rq)
+{
+    const char *key;
+    if (hx_key(rq, &key) != 0) {
+        rq_send_error(rq, rq->err.code);
+        return;
+    }
+    rq_read(rq, read_object, fetch_after_read);
+}
+
+/* --- HEAD /v1/objects/{key} --- */
+
+static void head_after_read(rq_t *rq, int rc)
+{
+    if (rc != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
+    const object_t *o = rq->state;
+    char n[32], date[30];
+    snprintf(n, sizeof(n), "%lld", (long long)o->size);
+    rq_add_header(rq, "x-loci-size", n);
+    snprintf(n, sizeof(n), "%lld", (long long)o->version);
+    rq_add_header(rq, "x-loci-version", n);
+    rq_add_header(rq, "x-loci-id", o->id);
+    snprintf(n, sizeof(n), "\"%lld\"", (long long)o->version);
+    rq_add_header(rq, "etag", n);
+    time_fmt_http(o->updated_at / 1000, date);
+    rq_add_header(rq, "last-modified", date);
+    rq_send_empty(rq, 200);
+}
+
+void h_object_head(rq_t *rq)
+{
+    const char *key;
+    if (hx_key(rq, &key) != 0) {
+        rq_send_error(rq, rq->err.code);
+        return;
+    }
+    rq_read(rq, read_object, head_after_read);
+}
+
+/* --- PUT /v1/objects/{key}: start an upload --- */
+
+typedef struct put_state {
+    upload_t up;
+    const store_t *chosen[PLACEMENT_MAX_COPIES];
+    sign_result_t targets[PLACEMENT_MAX_COPIES];
+    size_t ntargets;
+    placement_result_t placement;
+    bool explain;
+} put_state_t;
+
+/* Reads If-None-Match / If-Match into a condition. */
+int hx_condition(rq_t *rq, cond_t *c)
+{
+    slice_t inm = rq_header(rq, "if-none-match"), im = rq_header(rq, "if-match");
+    c->kind = COND_NONE;
+    c->version = 0;
+    if (inm.base && im.base)
+        return err_set(&rq->err, ERR_BAD_REQUEST, "use either If-Match or If-None-Match, not both");
+    if (inm.base) {
+        if (!(inm.len == 1 && inm.base[0] == '*'))
+            return err_set(&rq->err, ERR_BAD_REQUEST, "If-None-Match supports only '*'");
+        c->kind = COND_IF_NONE_MATCH;
+        return 0;
+    }
+    if (im.base)
+        return obj_parse_if_match(im, c, &rq->err);
+    return 0;
+}
+
+static bool can_sign(const store_t *st, void *ctx)
+{
+    const store_snap_t *snap = ctx;
+    return snap->signers[st - snap->stores] != NULL;
+}
+
+static void put_done(rq_t *rq, int rc)
+{
+    put_state_t *ps = rq->state;
+    if (rc != 0) {
+        rq->err = rq->write.err;
+        rq_send_error(rq, rc);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    jw_t w;
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_key(&w, "object");
+    render_object_open(&w, &rq->write.obj, rq->snap, true);
+    render_object_close(&w);
+    jw_kv_str(&w, "upload_id", ps->up.obj.id);
+    jw_key(&w, "targets");
+    jw_arr_open(&w);
+    for (size_t i = 0; i < ps->ntargets; i++)
+        render_signed(&w, "PUT", ps->chosen[i]->id, &ps->targets[i], true);
+    jw_arr_close(&w);
+    if (ps->explain) {
+        jw_key(&w, "placement");
+        render_explain(&w, &ps->placement);
+    }
+    jw_obj_close(&w);
+    jw_finish(&w);
+    rq_send_json(rq, 201, &b);
+}
+
+static const char *const PUT_FIELDS[] = {"size", "content_type", "sha256", "tags", "attrs", "copies", "jurisdiction", NULL};
+
+/* Parses and validates the body of PUT /v1/objects/{key} into ps->up.obj. */
+static int put_parse(rq_t *rq, put_state_t *ps, const char *key, cset_t *allowed, int *copies)
+{
+    app_t *app = rq->app;
+    object_t *o = &ps->up.obj;
+    json_t *body = NULL;
+    int64_t n;
+    bool present;
+    const char *s;
+    int rc;
+
+    if ((rc = body_object(rq, false, &body)) != 0)
+        goto out;
+    if ((rc = body_fields(rq, body, PUT_FIELDS, NULL)) != 0)
+        goto out;
+    if ((rc = body_int(rq, body, "size", 0, app->cfg->max_object_size, &o->size, &present)) != 0)
+        goto out;
+    if (!present) {
+        rc = err_set(&rq->err, ERR_BAD_REQUEST, "'size' is required");
+        goto out;
+    }
+    if ((rc = body_str(rq, body, "content_type", 255, &s)) != 0)
+        goto out;
+    o->content_type = s ? s : "application/octet-stream";
+    if ((rc = obj_content_type_check(o->content_type, &rq->err)) != 0)
+        goto out;
+    if ((rc = body_str(rq, body, "sha256", 64, &s)) != 0)
+        goto out;
+    if (s && (rc = obj_sha256_check((char *)(uintptr_t)s, &rq->err)) != 0)
+        goto out;
+    o->sha256 = s;
+    tagset_t tags;
+    if ((rc = body_tags(rq, json_object_get(body, "tags"), "tags", &tags)) != 0)
+        goto out;
+    buf_t tj = BUF_INIT;
+    tagset_to_json(&tags, &tj);
+    o->tags_json = arena_strndup(&rq->arena, tj.base, tj.len);
+    buf_release(&tj);
+    if ((rc = body_attrs(rq, json_object_get(body, "attrs"), &o->attrs_json)) != 0)
+        goto out;
+    *copies = rq->auth.tenant.copies;
+    if ((rc = body_int(rq, body, "copies", 1, PLACEMENT_MAX_COPIES, &n, &present)) != 0)
+        goto out;
+    if (present) {
+        if (n < rq->auth.tenant.copies) {
+            rc = err_set(&rq->err, ERR_BAD_REQUEST, "tenant '%s' keeps at least %d copies", rq->auth.tenant.id,
+                         rq->auth.tenant.copies);
+            goto out;
+        }
+        *copies = (int)n;
+    }
+    const char **jur;
+    size_t njur;
+    if ((rc = body_strings(rq, body, "jurisdiction", true, 64, &jur, &njur)) != 0)
+        goto out;
+    *allowed = rq->auth.allowed;
+    if (njur) {
+        cset_t want;
+        if ((rc = juris_expand(&app->cfg->groups, jur, njur, &want, &rq->err)) != 0)
+            goto out;
+        if (!cset_is_subset(&want, &rq->auth.allowed)) {
+            char have[512];
+            cset_format(&rq->auth.allowed, have, sizeof(have));
+            rc = err_set(&rq->err, ERR_RESIDENCY_VIOLATION, "jurisdiction '%s' is outside tenant '%s' jurisdictions [%s]", jur[0],
+                         rq->auth.tenant.id, have);
+            goto out;
+        }
+        cset_intersect(allowed, &want);
+    }
+    o->key = key;
+    o->tenant = rq->auth.tenant.id;
+out:
+    json_decref(body);
+    return rc;
+}
+
+void h_object_put(rq_t *rq)
+{
+    app_t *app = rq->app;
+    put_state_t *ps = arena_calloc(&rq->arena, 1, sizeof(*ps));
+    object_t *o = &ps->up.obj;
+    const char *key;
+    cset_t allowed;
+    int copies = 1, rc;
+    int64_t expires = 0, now = rq_now_ms(rq);
+
+    rq->state = ps;
+    if ((rc = hx_key(rq, &key)) != 0 || (rc = put_parse(rq, ps, key, &allowed, &copies)) != 0 ||
+        (rc = hx_condition(rq, &ps->up.cond)) != 0 || (rc = hx_expires(rq, &expires)) != 0)
+        goto fail;
+    const char *ex = rq_query(rq, "explain");
+    ps->explain = ex && (strcmp(ex, "1") == 0 || strcmp(ex, "true") == 0);
+
+    uint8_t rnd[ID_RANDOM_LEN];
+    char *id = arena_alloc(&rq->arena, ID_MAX);
+    crypto_random(rnd, sizeof(rnd));
+    id_make(id, app->cfg->cell, now, rnd);
+    o->id = id;
+    rq->log_object_id = id;
+
+    rq->snap = stores_acquire(app->stores);
+    placement_input_t in = {
+        .stores = rq->snap->stores,
+        .nstores = rq->snap->n,
+        .allowed = &allowed,
+        .region_hint = hx_region(rq),
+        .object_id = id,
+        .copies = copies,
+        .can_sign = can_sign,
+        .can_sign_ctx = rq->snap,
+    };
+    if ((rc = placement_choose_stores(&in, &ps->placement, ps->explain ? &rq->arena : NULL, &rq->err)) != 0)
+        goto fail;
+
+    o->locs = arena_alloc(&rq->arena, ps->placement.nchosen * sizeof(location_t));
+    o->nlocs = ps->placement.nchosen;
+    const char *name = arena_printf(&rq->arena, "%s/%s", rq->auth.tenant.id, id);
+    for (size_t i = 0; i < ps->placement.nchosen; i++) {
+        const store_t *st = ps->placement.chosen[i];
+        if (strcmp(st->provider, "local") == 0 && o->size > app->cfg->local_max_object_size) {
+            rc = err_set(&rq->err, ERR_PAYLOAD_TOO_LARGE, "store '%s' takes objects up to %lld bytes", st->id,
+                         (long long)app->cfg->local_max_object_size);
+            goto fail;
+        }
+        sign_request_t srq = {
+            .method = "PUT",
+            .name = name,
+            .now = now / 1000,
+            .expires = expires,
+            .content_type = o->content_type,
+            .content_length = o->size,
+        };
+        signer_t *sg = rq->snap->signers[st - rq->snap->stores];
+        if ((rc = sign_presign(sg, &allowed, rq->auth.tenant.id, &srq, &ps->targets[i], &rq->arena, &rq->err)) != 0)
+            goto fail;
+        ps->chosen[i] = st;
+        o->locs[i] = (location_t){st->id, name, LOC_PENDING};
+    }
+    ps->ntargets = ps->placement.nchosen;
+    /* an abandoned upload is aborted an hour after its URLs expire */
+    ps->up.expires_at = now + (expires + 3600) * 1000;
+
+    rq->write.op = DB_OP_UPLOAD_BEGIN;
+    rq->write.tenant = rq->auth.tenant.id;
+    rq->write.now = now;
+    rq->write.in.upload_begin.up = &ps->up;
+    rq_write(rq, put_done);
+    return;
+fail:
+    rq_send_error(rq, rc);
+}
+
+/* --- PATCH /v1/objects/{key} --- */
+
+#define PATCH_RETRIES 8
+
+typedef struct patch_state {
+    tagset_t set;
+    const char **remove;
+    size_t nremove;
+    bool has_tags, has_attrs;
+    const char *attrs_json;
+    cond_t cond;
+    int attempts;
+    object_t *current;
+} patch_state_t;
+
+static const char *const PATCH_FIELDS[] = {"tags", "attrs", NULL};
+static const char *const PATCH_TAG_FIELDS[] = {"set", "remove", NULL};
+
+static void patch_after_read(rq_t *rq, int rc);
+
+static int patch_read(rq_t *rq, db_conn_t *c)
+{
+    patch_state_t *ps = rq->state;
+    object_t *o = arena_alloc(&rq->arena, sizeof(*o));
+    int rc = c->db->vt->object_get(c, rq->auth.tenant.id, rq->params[0], o, &rq->arena, &rq->err);
+    if (rc == ERR_NOT_FOUND)
+        return err_set(&rq->err, ERR_NOT_FOUND, "object not found");
+    if (rc == 0) {
+        ps->current = o;
+        rq->log_object_id = o->id;
+    }
+    return rc;
+}
+
+/* Parses the stored tags JSON of an object into a tag set. */
+static int tags_of(rq_t *rq, const char *json, tagset_t *out)
+{
+    json_t *v = json ? json_loads(json, 0, NULL) : NULL;
+    out->items = arena_alloc(&rq->arena, (json_object_size(v) + 1) * sizeof(tag_t));
+    out->n = 0;
+    const char *k;
+    json_t *val;
+    json_object_foreach(v, k, val)
+    {
+        out->items[out->n].k = arena_strdup(&rq->arena, k);
+        out->items[out->n].v = arena_strdup(&rq->arena, json_string_value(val) ? json_string_value(val) : "");
+        out->n++;
+    }
+    json_decref(v);
+    obj_limits_t unlimited = rq->app->cfg->limits;
+    unlimited.tags_max = (size_t)-1;
+    return tagset_normalize(out, &unlimited, &rq->err);
+}
+
+static void patch_done(rq_t *rq, int rc)
+{
+    patch_state_t *ps = rq->state;
+    if (rc == ERR_PRECONDITION_FAILED && ps->cond.kind == COND_NONE && ++ps->attempts < PATCH_RETRIES) {
+        /* someone else changed the object between our read and write: recompute on the new version */
+        rq_read(rq, patch_read, patch_after_read);
+        return;
+    }
+    if (rc != 0) {
+        rq->err = rq->write.err;
+        rq_send_error(rq, rc);
+        return;
+    }
+    buf_t b = BUF_INIT;
+    jw_t w;
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_key(&w, "object");
+    if (rq->snap == NULL)
+        rq->snap = stores_acquire(rq->app->stores);
+    render_object_open(&w, &rq->write.obj, rq->snap, true);
+    render_object_close(&w);
+    jw_obj_close(&w);
+    jw_finish(&w);
+    rq_send_json(rq, 200, &b);
+}
+
+static void patch_after_read(rq_t *rq, int rc)
+{
+    patch_state_t *ps = rq->state;
+    if (rc == 0)
+        rc = obj_cond_check(&ps->cond, ps->current->version, &rq->err);
+    if (rc != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
+    object_t *o = ps->current;
+    tagset_t base, next;
+    if ((rc = tags_of(rq, o->tags_json, &base)) != 0 ||
+        (rc = tagset_apply(&base, &ps->set, ps->remove, ps->nremove, &rq->app->cfg->limits, &next, &rq->arena, &rq->err)) != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
+    buf_t tj = BUF_INIT;
+    tagset_to_json(&next, &tj);
+    tagset_t *tags = arena_alloc(&rq->arena, sizeof(*tags));
+    *tags = next;
+    memset(&rq->write, 0, sizeof(rq->write));
+    rq->write.op = DB_OP_OBJECT_UPDATE;
+    rq->write.tenant = rq->auth.tenant.id;
+    rq->write.in.object_update.key = rq->params[0];
+    rq->write.in.object_update.expected_version = o->version;
+    rq->write.in.object_update.tags_json = arena_strndup(&rq->arena, tj.base, tj.len);
+    rq->write.in.object_update.tags = tags;
+    rq->write.in.object_update.attrs_json = ps->has_attrs ? ps->attrs_json : o->attrs_json;
+    buf_release(&tj);
+    rq_write(rq, patch_done);
+}
+
+void h_object_patch(rq_t *rq)
+{
+    patch_state_t *ps = arena_calloc(&rq->arena, 1, sizeof(*ps));
+    json_t *body = NULL;
+    const char *key;
+    int rc;
+    rq->state = ps;
+    if ((rc = hx_key(rq, &key)) != 0 || (rc = body_object(rq, false, &body)) != 0 ||
+        (rc = body_fields(rq, body, PATCH_FIELDS, NULL)) != 0)
+        goto fail;
+    json_t *tags = json_object_get(body, "tags");
+    if (tags) {
+        if (!json_is_object(tags)) {
+            rc = err_set(&rq->err, ERR_BAD_REQUEST, "'tags' must be an object with 'set' and/or 'remove'");
+            goto fail;
+        }
+        if ((rc = body_fields(rq, tags, PATCH_TAG_FIELDS, "'tags'")) != 0 ||
+            (rc = body_tags(rq, json_object_get(tags, "set"), "tags.set", &ps->set)) != 0 ||
+            (rc = body_strings(rq, tags, "remove", false, rq->app->cfg->limits.tags_max, &ps->remove, &ps->nremove)) != 0)
+            goto fail;
+        ps->has_tags = true;
+    }
+    json_t *attrs = json_object_get(body, "attrs");
+    if (attrs) {
+        if ((rc = body_attrs(rq, attrs, &ps->attrs_json)) != 0)
+            goto fail;
+        ps->has_attrs = true;
+    }
+    if (!ps->has_tags && !ps->has_attrs) {
+        rc = err_set(&rq->err, ERR_BAD_REQUEST, "nothing to change: give 'tags' or 'attrs'");
+        goto fail;
+    }
+    if ((rc = hx_condition(rq, &ps->cond)) != 0)
+        goto fail;
+    if (ps->cond.kind == COND_IF_NONE_MATCH) {
+        rc = err_set(&rq->err, ERR_BAD_REQUEST, "If-None-Match does not apply to PATCH");
+        goto fail;
+    }
+    json_decref(body);
+    rq_read(rq, patch_read, patch_after_read);
+    return;
+fail:
+    json_decref(body);
+    rq_send_error(rq, rc);
+}
+
+/* --- DELETE /v1/objects/{key} --- */
+
+static void delete_done(rq_t *rq, int rc)
+{
+    if (rc != 0) {
+        rq->err = rq->write.err;
+        rq_send_error(rq, rc);
+        return;
+    }
+    rq_send_empty(rq, 204);
+}
+
+void h_object_delete(rq_t *rq)
+{
+    const char *key;
+    cond_t cond;
+    int rc;
+    if ((rc = hx_key(rq, &key)) != 0 || (rc = hx_condition(rq, &cond)) != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
+    if (cond.kind == COND_IF_NONE_MATCH) {
+        rq_send_error(rq, err_set(&rq->err, ERR_BAD_REQUEST, "If-None-Match does not apply to DELETE"));
+        return;
+    }
+    rq->write.op = DB_OP_OBJECT_DELETE;
+    rq->write.tenant = rq->auth.tenant.id;
+    rq->write.in.object_delete.key = key;
+    rq->write.in.object_delete.expected_version = cond.kind == COND_IF_MATCH ? cond.version : -1;
+    rq_write(rq, delete_done);
+}

@@ -1,0 +1,211 @@
+/*
+ * server.c - h2o setup: one event loop per thread, all accepting from one listening socket,
+ * and graceful shutdown (stop accepting, finish in-flight requests, then leave the loop).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/server.h"
+
+void http_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
+void http_thread_begin_shutdown(http_thread_t *th);
+
+/* Binds and listens on "host:port" ("[v6]:port" for IPv6). Returns the fd or -1 with e set. */
+static int listen_on(const char *addr, err_t *e)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL || colon == addr || (size_t)(colon - addr) >= sizeof(host)) {
+        err_set(e, ERR_BAD_REQUEST, "listen address '%s' must be HOST:PORT", addr);
+        return -1;
+    }
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    char *h = host;
+    if (h[0] == '[' && h[strlen(h) - 1] == ']') {
+        h[strlen(h) - 1] = '\0';
+        h++;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    int gai = getaddrinfo(h, colon + 1, &hints, &res);
+    if (gai != 0) {
+        err_set(e, ERR_BAD_REQUEST, "cannot resolve '%s': %s", addr, gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+        err_set(e, ERR_UNAVAILABLE, "cannot listen on %s: %s", addr, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    http_thread_t *th = listener->data;
+    if (err != NULL)
+        return;
+    /* take what is waiting; another loop may win the race for a connection, that is fine */
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        int fd = h2o_socket_get_fd(sock), on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        h2o_accept(&th->accept_ctx, sock);
+    }
+}
+
+void http_thread_begin_shutdown(http_thread_t *th)
+{
+    th->shutting_down = true;
+    if (th->listener) {
+        h2o_socket_read_stop(th->listener);
+        h2o_socket_close(th->listener);
+        th->listener = NULL;
+    }
+    h2o_context_request_shutdown(&th->ctx);
+    if (th->inflight == 0)
+        th->exit_loop = true;
+}
+
+typedef struct start_sync {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t ready, failed;
+} start_sync_t;
+
+static start_sync_t start_sync = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+
+static void report_start(bool ok)
+{
+    pthread_mutex_lock(&start_sync.mu);
+    if (ok)
+        start_sync.ready++;
+    else
+        start_sync.failed++;
+    pthread_cond_broadcast(&start_sync.cv);
+    pthread_mutex_unlock(&start_sync.mu);
+}
+
+static void *thread_main(void *arg)
+{
+    http_thread_t *th = arg;
+    app_t *app = th->app;
+    err_t e;
+
+    h2o_context_init(&th->ctx, h2o_evloop_create(), &app->h2o);
+    h2o_multithread_register_receiver(th->ctx.queue, &th->receiver, http_on_messages);
+    th->accept_ctx.ctx = &th->ctx;
+    th->accept_ctx.hosts = app->h2o.hosts;
+    if (db_conn_open(app->db, &th->conn, &e) != 0) {
+        fprintf(stderr, "loci: thread %zu: %s\n", th->index, e.msg);
+        report_start(false);
+        return NULL;
+    }
+    th->listener = h2o_evloop_socket_create(th->ctx.loop, th->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    th->listener->data = th;
+    h2o_socket_read_start(th->listener, on_accept);
+    report_start(true);
+
+    while (!th->exit_loop)
+        h2o_evloop_run(th->ctx.loop, INT32_MAX);
+
+    if (th->listener) {
+        h2o_socket_read_stop(th->listener);
+        h2o_socket_close(th->listener);
+        th->listener = NULL;
+    }
+    app->db->vt->conn_close(th->conn);
+    th->conn = NULL;
+    return NULL;
+}
+
+void http_config(app_t *app)
+{
+    const config_t *cfg = app->cfg;
+    h2o_config_init(&app->h2o);
+    app->h2o.server_name = h2o_iovec_init(H2O_STRLIT("loci"));
+    /* h2o buffers a whole body before the handler runs: the largest body is a local-store PUT;
+     * API routes refuse anything above limits.body_max themselves */
+    size_t max = cfg->limits.body_max;
+    if ((size_t)cfg->local_max_object_size > max)
+        max = (size_t)cfg->local_max_object_size;
+    app->h2o.max_request_entity_size = max;
+    app->h2o.http1.req_timeout = (uint64_t)cfg->request_timeout_ms;
+    app->h2o.http1.upgrade_to_http2 = 0; /* HTTP/1.1 only */
+    h2o_hostconf_t *host = h2o_config_register_host(&app->h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = http_on_req;
+}
+
+int http_start(app_t *app, err_t *e)
+{
+    int fd = listen_on(app->cfg->listen, e);
+    if (fd < 0)
+        return e->code;
+    app->threads = calloc(app->nthreads, sizeof(*app->threads));
+    if (app->threads == NULL) {
+        close(fd);
+        return err_set(e, ERR_NOMEM, NULL);
+    }
+    for (size_t i = 0; i < app->nthreads; i++) {
+        http_thread_t *th = calloc(1, sizeof(*th));
+        if (th == NULL)
+            abort();
+        th->app = app;
+        th->index = i;
+        th->m = &app->metrics.threads[i];
+        th->listen_fd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        app->threads[i] = th;
+        if (pthread_create(&th->tid, NULL, thread_main, th) != 0)
+            return err_set(e, ERR_INTERNAL, "cannot start thread %zu", i);
+    }
+    pthread_mutex_lock(&start_sync.mu);
+    while (start_sync.ready + start_sync.failed < app->nthreads)
+        pthread_cond_wait(&start_sync.cv, &start_sync.mu);
+    size_t failed = start_sync.failed;
+    pthread_mutex_unlock(&start_sync.mu);
+    if (failed)
+        return err_set(e, ERR_UNAVAILABLE, "%zu of %zu threads failed to start", failed, app->nthreads);
+    return 0;
+}
+
+int http_stop(app_t *app, int timeout_ms)
+{
+    atomic_store(&app->stopping, true);
+    for (size_t i = 0; i < app->nthreads; i++) {
+        memset(&app->threads[i]->stop_msg, 0, sizeof(app->threads[i]->stop_msg));
+        h2o_multithread_send_message(&app->threads[i]->receiver, &app->threads[i]->stop_msg);
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    int unfinished = 0;
+    for (size_t i = 0; i < app->nthreads; i++)
+        if (pthread_timedjoin_np(app->threads[i]->tid, NULL, &deadline) != 0)
+            unfinished++;
+    return unfinished;
+}

@@ -1,0 +1,15 @@
+/*
+ * bootstrap.h - first start of an empty installation: a local store, a demo tenant and a token
+ * for it, so `make run` is immediately usable.
+ */
+#ifndef LOCI_SERVER_BOOTSTRAP_H
+#define LOCI_SERVER_BOOTSTRAP_H
+
+#include "db/writer.h"
+#include "server/config.h"
+
+/* If the database has neither stores nor tenants, creates the `local` store, the `demo` tenant
+ * and a read/write token (printed, and written to <data>/demo.token). Returns 0 or an error. */
+int bootstrap_first_start(const config_t *cfg, db_t *db, db_writer_t *wr, err_t *e);
+
+#endif
