@@ -9,6 +9,14 @@
 const cli_command_t cli_commands[] = {
     {"serve", cmd_serve, "run the loci server"},
     {"version", cmd_version, "print the version"},
+    {"put", cmd_put, "upload a file as an object"},
+    {"get", cmd_get, "download an object and verify it"},
+    {"url", cmd_url, "print a signed URL that reads an object"},
+    {"stat", cmd_stat, "print an object's metadata as JSON"},
+    {"ls", cmd_ls, "list objects by prefix and tags"},
+    {"tag", cmd_tag, "set or remove an object's tags"},
+    {"rm", cmd_rm, "delete an object"},
+    {"admin", cmd_admin, "manage stores, tenants and tokens"},
     {NULL, NULL, NULL},
 };
 

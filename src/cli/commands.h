@@ -26,4 +26,14 @@ void cli_usage(void *f);
 int cmd_serve(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
+/* Client commands (src/cli/<name>.c): they talk to a loci server over HTTP only. */
+int cmd_put(int argc, char **argv);
+int cmd_get(int argc, char **argv);
+int cmd_url(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_admin(int argc, char **argv);
+
 #endif
