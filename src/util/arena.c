@@ -16,7 +16,7 @@ struct arena_chunk {
 };
 
 #define ARENA_MIN_CHUNK 4096
-#define ARENA_ALIGN (sizeof(max_align_t))
+#define ARENA_ALIGN     (sizeof(max_align_t))
 
 static void *xmalloc(size_t n)
 {

@@ -23,7 +23,10 @@ typedef struct buf {
     size_t max;
 } buf_t;
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                                                   \
+    {                                                                                                                              \
+        NULL, 0, 0, 0                                                                                                              \
+    }
 
 /* Sets up an empty buffer with the given cap (0 = unlimited). */
 void buf_init(buf_t *b, size_t max);

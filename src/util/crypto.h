@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SHA256_LEN 32
-#define AEAD_KEY_LEN 32
+#define SHA256_LEN     32
+#define AEAD_KEY_LEN   32
 #define AEAD_NONCE_LEN 12
-#define AEAD_TAG_LEN 16
+#define AEAD_TAG_LEN   16
 /* bytes aead_seal adds to the plaintext: version byte, nonce, tag */
 #define AEAD_OVERHEAD (1 + AEAD_NONCE_LEN + AEAD_TAG_LEN)
 
