@@ -60,7 +60,6 @@ struct http_thread {
     pthread_t tid;
     size_t inflight;
     bool shutting_down;
-    bool exit_loop;
     metrics_thread_t *m;
 };
 

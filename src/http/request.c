@@ -34,8 +34,6 @@ static void on_req_dispose(void *p)
     rq->req = NULL;
     th->inflight--;
     atomic_fetch_sub_explicit(&th->m->inflight, 1, memory_order_relaxed);
-    if (th->shutting_down && th->inflight == 0)
-        th->exit_loop = true;
     rq_unref(rq);
 }
 

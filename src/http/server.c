@@ -80,9 +80,18 @@ void http_thread_begin_shutdown(http_thread_t *th)
         h2o_socket_close(th->listener);
         th->listener = NULL;
     }
-    h2o_context_request_shutdown(&th->ctx);
-    if (th->inflight == 0)
-        th->exit_loop = true;
+    /* HTTP/1 only: answers now carry "Connection: close" (h2o_context_request_shutdown would also
+     * arm HTTP/2's one-second GOAWAY timer, which loci does not use) */
+    th->ctx.shutdown_requested = 1;
+    /* idle keep-alive connections (and ones that never finished sending a request) time out at
+     * once; requests being processed have no request timeout running and are left to finish */
+    th->ctx.http1.req_timeout.timeout = 0;
+}
+
+/* The loop is done when shutting down, nothing is in flight and no connection is left. */
+static bool loop_done(http_thread_t *th)
+{
+    return th->shutting_down && th->inflight == 0 && h2o_linklist_is_empty(&th->ctx.http1._conns);
 }
 
 typedef struct start_sync {
@@ -124,16 +133,18 @@ static void *thread_main(void *arg)
     h2o_socket_read_start(th->listener, on_accept);
     report_start(true);
 
-    while (!th->exit_loop)
+    while (!loop_done(th))
         h2o_evloop_run(th->ctx.loop, INT32_MAX);
 
-    if (th->listener) {
-        h2o_socket_read_stop(th->listener);
-        h2o_socket_close(th->listener);
-        th->listener = NULL;
-    }
+    /* let closing sockets and zero-delay callbacks finish before the context goes */
+    for (int i = 0; i < 4; i++)
+        h2o_evloop_run(th->ctx.loop, 0);
     app->db->vt->conn_close(th->conn);
     th->conn = NULL;
+    h2o_multithread_unregister_receiver(th->ctx.queue, &th->receiver);
+    h2o_evloop_t *loop = th->ctx.loop;
+    h2o_context_dispose(&th->ctx);
+    h2o_evloop_destroy(loop);
     return NULL;
 }
 
@@ -204,8 +215,17 @@ int http_stop(app_t *app, int timeout_ms)
         deadline.tv_nsec -= 1000000000;
     }
     int unfinished = 0;
-    for (size_t i = 0; i < app->nthreads; i++)
-        if (pthread_timedjoin_np(app->threads[i]->tid, NULL, &deadline) != 0)
+    for (size_t i = 0; i < app->nthreads; i++) {
+        if (pthread_timedjoin_np(app->threads[i]->tid, NULL, &deadline) != 0) {
             unfinished++;
+            continue;
+        }
+        free(app->threads[i]);
+        app->threads[i] = NULL;
+    }
+    if (unfinished == 0) {
+        free(app->threads);
+        app->threads = NULL;
+    }
     return unfinished;
 }

@@ -117,6 +117,8 @@ out:
     stores_free(app.stores);
     db_close(app.db);
     metrics_release(&app.metrics);
+    if (app.h2o.hosts)
+        h2o_config_dispose(&app.h2o);
     if (exit_code == 0)
         fprintf(stderr, "loci: stopped\n");
     return exit_code;
