@@ -111,6 +111,7 @@ class Server:
         self._conn = None
 
     def start(self):
+        os.makedirs(self.data, exist_ok=True)
         self.log = open(self.log_path, "ab")
         cmd = [LOCI_BIN, "serve", "--data", self.data, "--listen", "127.0.0.1:%d" % self.port,
                "--threads", str(self.threads)] + self.args
