@@ -331,22 +331,28 @@ static const struct region_rule region_exact[] = {
  * "southafricanorth") and the city names Oracle and others use ("ap-sydney-1"). They are
  * checked before the prefixes, so a city beats the "ap-" it sits behind. First match wins,
  * and no word here contains another. */
+/* clang-format off */
 static const struct region_rule region_words[] = {
-    {"australia", C_OC}, {"zealand", C_OC},   {"sydney", C_OC},      {"melbourne", C_OC},   {"auckland", C_OC},  {"europe", C_EU},
-    {"germany", C_EU},   {"france", C_EU},    {"norway", C_EU},      {"switzerland", C_EU}, {"sweden", C_EU},    {"poland", C_EU},
-    {"italy", C_EU},     {"spain", C_EU},     {"austria", C_EU},     {"belgium", C_EU},     {"denmark", C_EU},   {"finland", C_EU},
-    {"greece", C_EU},    {"ireland", C_EU},   {"netherlands", C_EU}, {"canada", C_NA},      {"mexico", C_NA},    {"brazil", C_SA},
-    {"chile", C_SA},     {"africa", C_AF},    {"asia", C_AS},        {"japan", C_AS},       {"korea", C_AS},     {"india", C_AS},
-    {"china", C_AS},     {"indonesia", C_AS}, {"malaysia", C_AS},    {"taiwan", C_AS},      {"singapore", C_AS}, {"qatar", C_AS},
-    {"israel", C_AS},    {"saudi", C_AS},
+    {"australia", C_OC}, {"zealand", C_OC}, {"sydney", C_OC}, {"melbourne", C_OC}, {"auckland", C_OC},
+    {"europe", C_EU}, {"germany", C_EU}, {"france", C_EU}, {"norway", C_EU}, {"switzerland", C_EU}, {"sweden", C_EU},
+    {"poland", C_EU}, {"italy", C_EU}, {"spain", C_EU}, {"austria", C_EU}, {"belgium", C_EU}, {"denmark", C_EU},
+    {"finland", C_EU}, {"greece", C_EU}, {"ireland", C_EU}, {"netherlands", C_EU},
+    {"canada", C_NA}, {"mexico", C_NA},
+    {"brazil", C_SA}, {"chile", C_SA},
+    {"africa", C_AF},
+    {"asia", C_AS}, {"japan", C_AS}, {"korea", C_AS}, {"india", C_AS}, {"china", C_AS}, {"indonesia", C_AS},
+    {"malaysia", C_AS}, {"taiwan", C_AS}, {"singapore", C_AS}, {"qatar", C_AS}, {"israel", C_AS}, {"saudi", C_AS},
 };
 
 /* Dash-separated prefixes: AWS, GCP, Oracle, Alibaba and Tencent. */
 static const struct region_rule region_prefixes[] = {
-    {"eu-", C_EU}, {"eusc-", C_EU}, {"uk-", C_EU},           {"us-", C_NA}, {"ca-", C_NA},
-    {"na-", C_NA}, {"mx-", C_NA},   {"northamerica-", C_NA}, {"sa-", C_SA}, {"southamerica-", C_SA},
-    {"ap-", C_AS}, {"cn-", C_AS},   {"me-", C_AS},           {"il-", C_AS}, {"af-", C_AF},
+    {"eu-", C_EU}, {"eusc-", C_EU}, {"uk-", C_EU},
+    {"us-", C_NA}, {"ca-", C_NA}, {"na-", C_NA}, {"mx-", C_NA}, {"northamerica-", C_NA},
+    {"sa-", C_SA}, {"southamerica-", C_SA},
+    {"ap-", C_AS}, {"cn-", C_AS}, {"me-", C_AS}, {"il-", C_AS},
+    {"af-", C_AF},
 };
+/* clang-format on */
 
 /* Short country words that are only trusted at the start of a name ("usgovvirginia", "uksouth",
  * "uaenorth") or at its end before an optional number ("eastus", "westus2"): anywhere else they

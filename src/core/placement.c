@@ -19,8 +19,11 @@
 
 #include "util/crypto.h"
 
-/* Room for the longest cset_format of every country (249 * 3 bytes). */
+/* Room for the longest cset_format of every country (249 * 3 bytes), for explain. */
 #define ALLOWED_FMT_MAX 768
+/* Room for `allowed` in an error message, so the message (err_t.msg holds 256 bytes) ends
+ * in a whole code or "..." rather than being cut anywhere: EU and EEA fit. */
+#define ALLOWED_MSG_MAX 140
 
 /* One eligible store while choosing copies. */
 typedef struct cand {
@@ -169,11 +172,34 @@ static const char *explain_reason(arena_t *a, const cand_t *c, const char *hint,
     return arena_printf(a, "%s%s", why, spread);
 }
 
+/* Picks in->copies of the ncands (>= copies) candidates into out->chosen, one at a time: each
+ * pick is the best remaining candidate by (diversity against the picks so far, tier, score, id);
+ * for the first pick diversity is the same for all. copies <= 8, so the repeated scan is cheap. */
+static void pick_copies(const placement_input_t *in, cand_t *cands, size_t ncands, placement_result_t *out)
+{
+    for (int k = 0; k < in->copies; k++) {
+        cand_t *best = NULL;
+        int best_div = 0;
+        for (size_t j = 0; j < ncands; j++) {
+            cand_t *c = &cands[j];
+            if (c->rank != 0)
+                continue;
+            int d = diversity(&in->stores[c->index], out->chosen, out->nchosen);
+            if (best == NULL || ranks_before(in, c, d, best, best_div)) {
+                best = c;
+                best_div = d;
+            }
+        }
+        assert(best != NULL);
+        best->rank = k + 1;
+        best->diversity = best_div;
+        out->chosen[out->nchosen++] = &in->stores[best->index];
+    }
+}
+
 /*
- * Filters the stores into candidates, then picks copies one at a time: each pick is the best
- * remaining candidate by (diversity against the picks so far, tier, score, id); for the first
- * pick diversity is the same for all. copies <= 8, so the repeated scan is cheap. Scratch
- * memory is malloc'd rather than taken from the arena, which may be NULL.
+ * Filters the stores into candidates (recording why the others are excluded), then picks the
+ * copies. Scratch memory is malloc'd rather than taken from the arena, which may be NULL.
  */
 int placement_choose_stores(const placement_input_t *in, placement_result_t *out, arena_t *explain_arena, err_t *e)
 {
@@ -209,32 +235,14 @@ int placement_choose_stores(const placement_input_t *in, placement_result_t *out
         cands[ncands++] = (cand_t){i, tier_of(st, hint, hint_continent), rendezvous_score(in->object_id, st->id, st->weight), 0, 0};
     }
     if (ncands < (size_t)in->copies) {
-        if (allowed_fmt[0] == '\0')
-            cset_format(in->allowed, allowed_fmt, sizeof(allowed_fmt));
+        char msg_fmt[ALLOWED_MSG_MAX];
+        cset_format(in->allowed, msg_fmt, sizeof(msg_fmt));
         rc = err_set(e, ERR_NO_ELIGIBLE_STORE, "need %d store%s, %zu eligible in [%s]", in->copies, in->copies == 1 ? "" : "s",
-                     ncands, allowed_fmt);
-        goto explain;
+                     ncands, msg_fmt);
+    } else {
+        pick_copies(in, cands, ncands, out);
     }
-
-    for (int k = 0; k < in->copies; k++) {
-        cand_t *best = NULL;
-        int best_div = 0;
-        for (size_t j = 0; j < ncands; j++) {
-            cand_t *c = &cands[j];
-            if (c->rank != 0)
-                continue;
-            int d = diversity(&in->stores[c->index], out->chosen, out->nchosen);
-            if (best == NULL || ranks_before(in, c, d, best, best_div)) {
-                best = c;
-                best_div = d;
-            }
-        }
-        best->rank = k + 1;
-        best->diversity = best_div;
-        out->chosen[out->nchosen++] = &in->stores[best->index];
-    }
-
-explain:
+    /* explain says why even when placement fails */
     for (size_t j = 0; out->explain != NULL && j < ncands; j++) {
         const cand_t *c = &cands[j];
         out->explain[c->index] = (placement_explain_t){&in->stores[c->index],
@@ -310,10 +318,10 @@ int placement_choose_read(const placement_copy_t *copies, size_t n, const cset_t
         return 0;
     }
     if (outside != NULL) {
-        char fmt[ALLOWED_FMT_MAX];
+        char fmt[ALLOWED_MSG_MAX];
         cset_format(allowed, fmt, sizeof(fmt));
-        return err_set(e, ERR_RESIDENCY_VIOLATION, "store '%s' (%.2s) is outside jurisdictions [%s]", outside->id, outside->country,
-                       fmt);
+        return err_set(e, ERR_RESIDENCY_VIOLATION, "store '%.64s' (%.2s) is outside jurisdictions [%s]", outside->id,
+                       outside->country, fmt);
     }
     if (n == 0)
         return err_set(e, ERR_UNAVAILABLE, "object has no stored copy");
