@@ -22,9 +22,5 @@
     X(core_placement_property)         \
     X(core_placement_read_property)
 /* clang-format on */
-#ifndef CORE_OTHER_TESTS
-#define CORE_OTHER_TESTS(X)
-#endif
-/* tells tests/unit/test_list.h that CORE_TESTS already lists CORE_OTHER_TESTS */
-#define CORE_TESTS_INCLUDE_OTHER
+/* CORE_OTHER_TESTS (ids, tokens, keys, cursors) comes from other_list.h */
 #define CORE_TESTS(X) PLACEMENT_TESTS(X) CORE_OTHER_TESTS(X)
