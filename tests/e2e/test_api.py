@@ -357,6 +357,9 @@ def test_local_signatures(srv, tok):
     hdr["content-length"] = "4"
     rep.eq("local_put_shorter_403", http_put(t["url"], b"1234", hdr)[0], 403)
     hdr = dict(t["headers"])
+    hdr["content-length"] = "6"
+    rep.eq("local_put_longer_403", http_put(t["url"], b"123456", hdr)[0], 403)
+    hdr = dict(t["headers"])
     hdr["content-type"] = "text/html"
     rep.eq("local_put_other_type_403", http_put(t["url"], b"12345", hdr)[0], 403)
     c = srv.request("POST", "/v1/uploads/%s/complete" % start.json["upload_id"], token=tok)
@@ -371,6 +374,32 @@ def test_local_signatures(srv, tok):
     c = srv.request("POST", "/v1/uploads/%s/complete" % start.json["upload_id"], token=tok)
     rep.eq("complete_sha_mismatch_409", (c.status, c.error_code), (409, "conflict"))
     rep.eq("sha_mismatch_stays_pending", srv.request("GET", "/v1/objects/sig/sha", token=tok).status, 404)
+
+
+def test_credentials_at_rest(srv):
+    secret = "wJalrXUtnFEMI-K7MDENG-sEcReT-0123456789"
+    r = srv.admin("PUT", "/v1/admin/stores/creds-test", {
+        "provider": "s3", "endpoint": "https://s3.example.com", "bucket": "b", "country": "DE", "status": "offline",
+        "credentials": {"access_key_id": "AKIDCREDTEST", "secret_access_key": secret}})
+    rep.check("store_with_credentials_created", r.status == 201 and r.json["store"]["has_credentials"] is True
+              and secret not in r.body.decode(), r)
+    for path in ("/v1/admin/stores/creds-test", "/v1/admin/stores"):
+        r = srv.admin("GET", path)
+        rep.check("credentials_never_returned_" + path.rsplit("/", 1)[1], r.status == 200 and secret not in r.body.decode()
+                  and "AKIDCREDTEST" not in r.body.decode(), r)
+    # replacing without credentials keeps them
+    r = srv.admin("PUT", "/v1/admin/stores/creds-test", {
+        "provider": "s3", "endpoint": "https://s3.example.com", "bucket": "b", "country": "DE", "status": "offline"})
+    rep.check("replace_keeps_credentials", r.status == 200 and r.json["store"]["has_credentials"] is True, r)
+    srv.request("GET", "/readyz")  # let the WAL be written
+    raw = b""
+    for name in ("loci.db", "loci.db-wal"):
+        p = os.path.join(srv.data, name)
+        if os.path.exists(p):
+            raw += open(p, "rb").read()
+    rep.check("credentials_encrypted_at_rest", secret.encode() not in raw and b"AKIDCREDTEST" not in raw)
+    rep.check("credentials_not_logged", secret not in srv.read_log())
+    rep.eq("store_delete_204", srv.admin("DELETE", "/v1/admin/stores/creds-test").status, 204)
 
 
 def test_explain(srv, tok):
@@ -416,6 +445,7 @@ def main():
         rep.run("isolation", test_isolation, srv, tok)
         rep.run("local_signatures", test_local_signatures, srv, tok)
         rep.run("explain", test_explain, srv, tok)
+        rep.run("credentials_at_rest", test_credentials_at_rest, srv)
         rep.run("logs", test_logs, srv, tok, "calls/2026/11/rec 1+x~%.opus")
         rc = srv.stop()
         rep.eq("graceful_shutdown_exit_0", rc, 0)
