@@ -200,20 +200,55 @@ int sigv4_string_to_sign(const sigv4_params_t *p, const buf_t *creq, buf_t *sts)
 
 int sigv4_presign(const sigv4_params_t *p, const uint8_t signing_key[32], buf_t *query, char *sig_hex)
 {
-    buf_t creq = BUF_INIT, sts = BUF_INIT;
+    buf_t creq = BUF_INIT, sts = BUF_INIT, canon = BUF_INIT;
     uint8_t mac[32];
     char hex[65];
-    int rc = sigv4_canonical(p, &creq, query);
+    int rc = sigv4_canonical(p, &creq, &canon);
     if (rc == 0)
         rc = sigv4_string_to_sign(p, &creq, &sts);
     if (rc == 0) {
         hmac_sha256(signing_key, 32, sts.base, sts.len, mac);
         hex_encode(mac, 32, hex);
-        rc = buf_printf(query, "&X-Amz-Signature=%s", hex);
+        rc = sigv4_url_query(p, hex, query);
         if (sig_hex)
             memcpy(sig_hex, hex, 65);
     }
     buf_release(&creq);
     buf_release(&sts);
+    buf_release(&canon);
     return rc;
+}
+
+int sigv4_url_query(const sigv4_params_t *p, const char *sig_hex, buf_t *query)
+{
+    char date[17], expires[24];
+    buf_t names = BUF_INIT, cred = BUF_INIT;
+    size_t nh;
+    sigv4_kv_t *hdrs = all_headers(p, &nh);
+    int rc = 0;
+    time_fmt_amz(p->now, date);
+    snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
+    signed_names(p, hdrs, nh, &names);
+    buf_printf(&cred, "%s/%.8s/%s/%s/aws4_request", p->access_key, date, p->region, p->service);
+    /* operation parameters first, then the authentication ones: botocore's order */
+    for (size_t i = 0; i < p->nquery; i++) {
+        rc |= pct_encode(query, p->query[i].name, strlen(p->query[i].name), false);
+        rc |= buf_putc(query, '=');
+        rc |= pct_encode(query, p->query[i].value ? p->query[i].value : "", p->query[i].value ? strlen(p->query[i].value) : 0,
+                         false);
+        rc |= buf_putc(query, '&');
+    }
+    const char *const auth[][2] = {{"X-Amz-Algorithm", SIGV4_ALGORITHM}, {"X-Amz-Credential", cred.base},
+                                   {"X-Amz-Date", date},                {"X-Amz-SignedHeaders", names.base},
+                                   {"X-Amz-Expires", expires},          {"X-Amz-Signature", sig_hex}};
+    for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
+        if (i)
+            rc |= buf_putc(query, '&');
+        rc |= buf_printf(query, "%s=", auth[i][0]);
+        rc |= pct_encode(query, auth[i][1], strlen(auth[i][1]), false);
+    }
+    free(hdrs);
+    buf_release(&names);
+    buf_release(&cred);
+    return rc ? ERR_PAYLOAD_TOO_LARGE : 0;
 }

@@ -64,9 +64,14 @@ int sigv4_canonical(const sigv4_params_t *p, buf_t *creq, buf_t *query);
 /* Builds the string to sign from a canonical request. */
 int sigv4_string_to_sign(const sigv4_params_t *p, const buf_t *creq, buf_t *sts);
 
-/* Presigns: writes the full query string (canonical query + "&X-Amz-Signature=...") into query,
- * using signing_key (from sigv4_derive_key or the cache). sig_hex (65 bytes) may be NULL. */
+/* Presigns: writes the URL's query string into query (see sigv4_url_query), using signing_key
+ * (from sigv4_derive_key or the cache). sig_hex (65 bytes) receives the signature unless NULL. */
 int sigv4_presign(const sigv4_params_t *p, const uint8_t signing_key[32], buf_t *query, char *sig_hex);
+
+/* Writes a presigned URL's query in the order botocore's generate_presigned_url uses: the
+ * operation parameters, then X-Amz-Algorithm, -Credential, -Date, -SignedHeaders, -Expires and
+ * -Signature. (The signature itself covers the sorted canonical query.) */
+int sigv4_url_query(const sigv4_params_t *p, const char *sig_hex, buf_t *query);
 
 /* Appends s encoded for a canonical URI: unreserved bytes and '/' as they are, the rest %XX. */
 int sigv4_encode_path(buf_t *b, const char *s, size_t len);
