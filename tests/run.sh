@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${LOCI_BUILD:=$here/../build/rel}"
 : "${LOCI_BIN:=$LOCI_BUILD/loci}"
 export LOCI_BIN LOCI_BUILD
+export LOCI_TEST_VECTORS="$here/vectors"
 # sanitizer builds: fail on any report; ignore only what libh2o itself leaks at exit
 export LSAN_OPTIONS="suppressions=$here/lsan.supp:print_suppressions=0"
 export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1"

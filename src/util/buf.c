@@ -49,6 +49,7 @@ int buf_reserve(buf_t *b, size_t n)
     }
     b->base = p;
     b->cap = cap;
+    b->base[b->len] = '\0'; /* the invariant holds from the first allocation on */
     return 0;
 }
 

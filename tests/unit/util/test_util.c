@@ -91,6 +91,13 @@ TEST(util_buf_cap)
     CHECK_STR(b.base, "12345678");
     buf_reset(&b);
     CHECK_INT(buf_put_i64(&b, -42), 0);
+    buf_release(&b);
+    /* an empty buffer detaches as an allocated, terminated "" */
+    char *empty = buf_detach(&b, NULL);
+    CHECK_STR(empty, "");
+    free(empty);
+    buf_init(&b, 8);
+    CHECK_INT(buf_put_i64(&b, -42), 0);
     CHECK_STR(b.base, "-42");
     buf_release(&b);
 }
