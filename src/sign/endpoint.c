@@ -30,6 +30,7 @@ int sign_endpoint_parse(const char *url, sign_endpoint_t *out, err_t *e)
     for (size_t i = 0; i < hl; i++)
         if ((unsigned char)out->host[i] <= ' ' || out->host[i] == '@' || out->host[i] == '?' || out->host[i] == '#')
             return err_set(e, ERR_BAD_REQUEST, "endpoint '%.100s' has an invalid host", url);
+    memcpy(out->url_host, out->host, hl + 1);
     /* the default port is not part of the signed host (botocore and the AWS SDKs drop it) */
     char *colon = strrchr(out->host, ':');
     if (colon && strchr(colon, ']') == NULL) {

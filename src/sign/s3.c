@@ -44,6 +44,7 @@ int sign_s3_setup(const store_t *st, const char *default_region, const char *pre
             goto fail;
         memcpy(s->ep.scheme, pub.scheme, sizeof(pub.scheme));
         memcpy(s->ep.host, pub.host, sizeof(pub.host));
+        memcpy(s->ep.url_host, pub.url_host, sizeof(pub.url_host));
     }
     s->akid = store_cred(st, "access_key_id");
     s->secret = store_cred(st, "secret_access_key");
@@ -84,7 +85,7 @@ void sign_s3_destroy(signer_t *base)
 int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out, arena_t *a, err_t *e)
 {
     s3_signer_t *s = (s3_signer_t *)base;
-    buf_t uri = BUF_INIT, host = BUF_INIT, query = BUF_INIT, url = BUF_INIT;
+    buf_t uri = BUF_INIT, host = BUF_INIT, url_host = BUF_INIT, query = BUF_INIT, url = BUF_INIT;
     sigv4_kv_t hdrs[3];
     size_t nh = 0;
     char len[24], date[17], checksum[48];
@@ -95,10 +96,13 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
     rc |= buf_puts(&uri, s->prefix);
     rc |= buf_putc(&uri, '/');
     rc |= sigv4_encode_path(&uri, rq->name, strlen(rq->name));
-    if (s->virtual_host)
+    if (s->virtual_host) {
         rc |= buf_printf(&host, "%s.%s", s->base.store->bucket, s->ep.host);
-    else
+        rc |= buf_printf(&url_host, "%s.%s", s->base.store->bucket, s->ep.url_host);
+    } else {
         rc |= buf_puts(&host, s->ep.host);
+        rc |= buf_puts(&url_host, s->ep.url_host);
+    }
     if (strcmp(rq->method, "PUT") == 0) {
         if (rq->content_length >= 0) {
             snprintf(len, sizeof(len), "%lld", (long long)rq->content_length);
@@ -140,7 +144,7 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
         rc = err_set(e, ERR_BAD_REQUEST, "cannot sign");
         goto out;
     }
-    buf_printf(&url, "%s://%s%s?%s", s->ep.scheme, host.base, uri.base, query.base);
+    buf_printf(&url, "%s://%s%s?%s", s->ep.scheme, url_host.base, uri.base, query.base);
     out->url = arena_strndup(a, url.base, url.len);
     out->nheaders = nh;
     out->headers = arena_alloc(a, (nh ? nh : 1) * sizeof(sign_header_t));
@@ -152,6 +156,7 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
 out:
     buf_release(&uri);
     buf_release(&host);
+    buf_release(&url_host);
     buf_release(&query);
     buf_release(&url);
     return rc;

@@ -234,13 +234,13 @@ int sigv4_url_query(const sigv4_params_t *p, const char *sig_hex, buf_t *query)
     for (size_t i = 0; i < p->nquery; i++) {
         rc |= pct_encode(query, p->query[i].name, strlen(p->query[i].name), false);
         rc |= buf_putc(query, '=');
-        rc |= pct_encode(query, p->query[i].value ? p->query[i].value : "", p->query[i].value ? strlen(p->query[i].value) : 0,
-                         false);
+        rc |=
+            pct_encode(query, p->query[i].value ? p->query[i].value : "", p->query[i].value ? strlen(p->query[i].value) : 0, false);
         rc |= buf_putc(query, '&');
     }
-    const char *const auth[][2] = {{"X-Amz-Algorithm", SIGV4_ALGORITHM}, {"X-Amz-Credential", cred.base},
-                                   {"X-Amz-Date", date},                {"X-Amz-SignedHeaders", names.base},
-                                   {"X-Amz-Expires", expires},          {"X-Amz-Signature", sig_hex}};
+    const char *const auth[][2] = {
+        {"X-Amz-Algorithm", SIGV4_ALGORITHM}, {"X-Amz-Credential", cred.base}, {"X-Amz-Date", date},
+        {"X-Amz-SignedHeaders", names.base},  {"X-Amz-Expires", expires},      {"X-Amz-Signature", sig_hex}};
     for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
         if (i)
             rc |= buf_putc(query, '&');
