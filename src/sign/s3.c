@@ -82,6 +82,15 @@ void sign_s3_destroy(signer_t *base)
     free(s);
 }
 
+/* True if v can be sent as a header value as it is: printable ASCII and blanks. */
+static bool header_value_ok(const char *v)
+{
+    for (; *v; v++)
+        if ((unsigned char)*v < 0x20 || (unsigned char)*v > 0x7e)
+            return false;
+    return true;
+}
+
 int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out, arena_t *a, err_t *e)
 {
     s3_signer_t *s = (s3_signer_t *)base;
@@ -104,6 +113,10 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
         rc |= buf_puts(&url_host, s->ep.url_host);
     }
     if (strcmp(rq->method, "PUT") == 0) {
+        if (rq->content_type && !header_value_ok(rq->content_type)) {
+            rc = err_set(e, ERR_BAD_REQUEST, "content type must be printable ascii");
+            goto out;
+        }
         if (rq->content_length >= 0) {
             snprintf(len, sizeof(len), "%lld", (long long)rq->content_length);
             hdrs[nh++] = (sigv4_kv_t){"content-length", len};
@@ -162,10 +175,28 @@ out:
     return rc;
 }
 
+/* True if a bucket can lead a virtual-hosted host name: up to 63 of a-z, 0-9, '.' and '-',
+ * starting and ending with a letter or digit. (AWS names have 3 or more; S3-compatible stores
+ * may allow shorter ones. botocore addresses names under 3 characters path-style.) */
+static bool dns_label_ok(const char *b)
+{
+    size_t n = strlen(b);
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool alnum = (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '0' && b[i] <= '9');
+        if (!alnum && ((b[i] != '.' && b[i] != '-') || i == 0 || i == n - 1))
+            return false;
+    }
+    return true;
+}
+
 static int s3_create(const store_t *st, signer_t **out, err_t *e)
 {
     if (st->bucket == NULL || *st->bucket == '\0')
         return err_set(e, ERR_BAD_REQUEST, "store '%s' needs a bucket", st->id);
+    if (!st->path_style && !dns_label_ok(st->bucket))
+        return err_set(e, ERR_BAD_REQUEST, "bucket '%.64s' cannot be part of a host name; use path_style", st->bucket);
     buf_t prefix = BUF_INIT;
     if (st->path_style) {
         buf_putc(&prefix, '/');

@@ -50,6 +50,8 @@ int sign_presign(signer_t *s, const cset_t *allowed, const char *tenant, const s
         ok = rq->method && strcmp(rq->method, methods[i]) == 0;
     if (!ok)
         return err_set(e, ERR_BAD_REQUEST, "cannot sign method '%s'", rq->method ? rq->method : "");
+    if (rq->name == NULL || *rq->name == '\0')
+        return err_set(e, ERR_BAD_REQUEST, "no object name to sign");
     if (rq->expires < 1 || rq->expires > SIGN_MAX_EXPIRES)
         return err_set(e, ERR_BAD_REQUEST, "url lifetime must be 1 to %d seconds", SIGN_MAX_EXPIRES);
     return s->vt->presign(s, rq, out, a, e);

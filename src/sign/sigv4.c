@@ -113,9 +113,8 @@ static int put_trimmed(buf_t *b, const char *v)
 }
 
 /* Writes "a;b;c", the signed header names (host included), sorted. */
-static void signed_names(const sigv4_params_t *p, const sigv4_kv_t *sorted, size_t n, buf_t *out)
+static void signed_names(const sigv4_kv_t *sorted, size_t n, buf_t *out)
 {
-    (void)p;
     for (size_t i = 0; i < n; i++) {
         if (i)
             buf_putc(out, ';');
@@ -149,7 +148,7 @@ int sigv4_canonical(const sigv4_params_t *p, buf_t *creq, buf_t *query)
     memcpy(date8, date, 8);
     date8[8] = '\0';
     snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
-    signed_names(p, hdrs, nh, &names);
+    signed_names(hdrs, nh, &names);
     buf_printf(&cred, "%s/%s/%s/%s/aws4_request", p->access_key, date8, p->region, p->service);
 
     size_t nq = p->nquery + 5;
@@ -228,7 +227,7 @@ int sigv4_url_query(const sigv4_params_t *p, const char *sig_hex, buf_t *query)
     int rc = 0;
     time_fmt_amz(p->now, date);
     snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
-    signed_names(p, hdrs, nh, &names);
+    signed_names(hdrs, nh, &names);
     buf_printf(&cred, "%s/%.8s/%s/%s/aws4_request", p->access_key, date, p->region, p->service);
     /* operation parameters first, then the authentication ones: botocore's order */
     for (size_t i = 0; i < p->nquery; i++) {

@@ -1,4 +1,18 @@
 /* unit tests of src/sign/ */
-#define SIGN_TESTS(X)                                                                                                              \
-    X(sign_signing_key) X(sign_case_a) X(sign_case_b) X(sign_case_c_d_e) X(sign_case_f) X(sign_put_binds_headers)                 \
-        X(sign_residency_recheck) X(sign_aws_suite_query) X(sign_local_verify)
+/* clang-format off */
+#define SIGN_TESTS(X)                  \
+    X(sign_signing_key)                \
+    X(sign_case_a)                     \
+    X(sign_case_b)                     \
+    X(sign_case_c_d_e)                 \
+    X(sign_case_f)                     \
+    X(sign_put_binds_headers)          \
+    X(sign_residency_recheck)          \
+    X(sign_aws_suite_query)            \
+    X(sign_s3_store_options)           \
+    X(sign_s3_refuses)                 \
+    X(sign_concurrent_signing)         \
+    X(sign_local_urls)                 \
+    X(sign_local_verify_accepts)       \
+    X(sign_local_verify_refuses)
+/* clang-format on */
