@@ -10,6 +10,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cli/session.h"
 
 #define PAGE_MAX 1000 /* the API's largest page */
 
@@ -101,63 +102,50 @@ int cmd_ls(int argc, char **argv)
         .token_env = CLI_ENV_TOKEN,
         .opts = opts,
     };
-    cli_args_t args;
-    cli_client_t client = {0};
-    cli_response_t resp;
-    err_t e;
-    buf_t path = BUF_INIT, name = BUF_INIT;
+    cli_session_t s;
+    buf_t name = BUF_INIT;
     char *cursor = NULL;
     int64_t left = -1;
-    int exit_code = CLI_EXIT_FAIL;
 
-    cli_args_init(&args);
-    cli_response_init(&resp);
-    err_clear(&e);
-    if (!cli_args_run(&spec, argc, argv, &args, &exit_code))
+    if (!cli_session_begin(&s, &spec, argc, argv, -1))
         goto out;
-    left = limit.set ? limit.v : -1;
     for (size_t i = 0; i < tags.n; i++) {
         const char *k, *v;
         size_t klen;
         if (cli_parse_kv(tags.v[i], &k, &klen, &v) != 0) {
-            exit_code = cli_usage_error(&spec, "invalid tag '%s': expected KEY=VALUE", tags.v[i]);
+            s.exit_code = cli_usage_error(&spec, "invalid tag '%s': expected KEY=VALUE", tags.v[i]);
             goto out;
         }
     }
-    if (cli_client_init(&client, args.url, args.token, &e) != 0) {
-        exit_code = cli_usage_error(&spec, "%s", e.msg);
-        goto out;
-    }
-
+    left = limit.set ? limit.v : -1;
     do {
         char num[24];
-        buf_reset(&path);
-        buf_puts(&path, "/v1/objects");
-        if (args.npos > 0)
-            cli_query_add(&path, "prefix", args.pos[0]);
+        buf_reset(&s.path);
+        buf_puts(&s.path, "/v1/objects");
+        if (s.args.npos > 0)
+            cli_query_add(&s.path, "prefix", s.args.pos[0]);
         if (delimiter)
-            cli_query_add(&path, "delimiter", delimiter);
+            cli_query_add(&s.path, "delimiter", delimiter);
         for (size_t i = 0; i < tags.n; i++) {
             const char *k, *v;
             size_t klen;
             cli_parse_kv(tags.v[i], &k, &klen, &v);
             buf_reset(&name);
             buf_printf(&name, "tag.%.*s", (int)klen, k);
-            cli_query_add(&path, name.base, v);
+            cli_query_add(&s.path, name.base, v);
         }
         snprintf(num, sizeof(num), "%lld", (long long)(left > 0 && left < PAGE_MAX ? left : PAGE_MAX));
-        cli_query_add(&path, "limit", num);
+        cli_query_add(&s.path, "limit", num);
         if (cursor)
-            cli_query_add(&path, "cursor", cursor);
+            cli_query_add(&s.path, "cursor", cursor);
 
-        cli_request_t req = {.method = "GET", .path = path.base};
-        if (cli_call(&client, &req, &resp, &e) != 0) {
-            cli_fail(&e);
+        cli_request_t req = {.method = "GET", .path = s.path.base};
+        if (!cli_session_call(&s, &req))
             goto out;
-        }
-        if (print_page(json_object_get(resp.json, "objects"), json_object_get(resp.json, "common_prefixes"), json_out, &left) != 0)
+        if (print_page(json_object_get(s.resp.json, "objects"), json_object_get(s.resp.json, "common_prefixes"), json_out, &left) !=
+            0)
             goto out;
-        const char *next = cli_jstr(resp.json, "next_cursor");
+        const char *next = cli_jstr(s.resp.json, "next_cursor");
         if (next && cursor && strcmp(next, cursor) == 0) {
             fputs("loci: the server repeated its list cursor\n", stderr);
             goto out;
@@ -165,15 +153,10 @@ int cmd_ls(int argc, char **argv)
         free(cursor);
         cursor = next ? strdup(next) : NULL;
     } while (cursor != NULL && left != 0);
-    if (fflush(stdout) != 0)
-        goto out;
-    exit_code = CLI_EXIT_OK;
+    if (fflush(stdout) == 0)
+        s.exit_code = CLI_EXIT_OK;
 out:
     free(cursor);
     buf_release(&name);
-    buf_release(&path);
-    cli_response_release(&resp);
-    cli_client_release(&client);
-    cli_args_release(&args);
-    return exit_code;
+    return cli_session_end(&s);
 }

@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cli/session.h"
 
 int cmd_rm(int argc, char **argv)
 {
@@ -29,37 +30,16 @@ int cmd_rm(int argc, char **argv)
         .token_env = CLI_ENV_TOKEN,
         .opts = opts,
     };
-    cli_args_t args;
-    cli_client_t client = {0};
-    cli_response_t resp;
-    err_t e;
-    buf_t path = BUF_INIT;
+    cli_session_t s;
     char match[24];
-    int exit_code = CLI_EXIT_FAIL;
 
-    cli_args_init(&args);
-    cli_response_init(&resp);
-    err_clear(&e);
-    if (!cli_args_run(&spec, argc, argv, &args, &exit_code))
-        goto out;
-    const char *key = args.pos[0];
-    if (cli_check_key(key, &e) != 0 || cli_client_init(&client, args.url, args.token, &e) != 0) {
-        exit_code = cli_usage_error(&spec, "%s", e.msg);
-        goto out;
-    }
-    cli_path_object(&path, key);
+    if (!cli_session_begin(&s, &spec, argc, argv, 0))
+        return cli_session_end(&s);
+    cli_path_object(&s.path, s.args.pos[0]);
     if (if_match.set)
         snprintf(match, sizeof(match), "%lld", (long long)if_match.v);
-    cli_request_t req = {.method = "DELETE", .path = path.base, .if_match = if_match.set ? match : NULL};
-    if (cli_call(&client, &req, &resp, &e) != 0) {
-        cli_fail(&e);
-        goto out;
-    }
-    exit_code = CLI_EXIT_OK;
-out:
-    buf_release(&path);
-    cli_response_release(&resp);
-    cli_client_release(&client);
-    cli_args_release(&args);
-    return exit_code;
+    cli_request_t req = {.method = "DELETE", .path = s.path.base, .if_match = if_match.set ? match : NULL};
+    if (cli_session_call(&s, &req))
+        s.exit_code = CLI_EXIT_OK;
+    return cli_session_end(&s);
 }

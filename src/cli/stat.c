@@ -7,6 +7,7 @@
 #include "cli/client.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "cli/session.h"
 
 int cmd_stat(int argc, char **argv)
 {
@@ -27,38 +28,15 @@ int cmd_stat(int argc, char **argv)
         .token_env = CLI_ENV_TOKEN,
         .opts = opts,
     };
-    cli_args_t args;
-    cli_client_t client = {0};
-    cli_response_t resp;
-    err_t e;
-    buf_t path = BUF_INIT;
-    int exit_code = CLI_EXIT_FAIL;
+    cli_session_t s;
 
-    cli_args_init(&args);
-    cli_response_init(&resp);
-    err_clear(&e);
-    if (!cli_args_run(&spec, argc, argv, &args, &exit_code))
-        goto out;
-    const char *key = args.pos[0];
-    if (cli_check_key(key, &e) != 0 || cli_client_init(&client, args.url, args.token, &e) != 0) {
-        exit_code = cli_usage_error(&spec, "%s", e.msg);
-        goto out;
-    }
-    cli_path_object(&path, key);
+    if (!cli_session_begin(&s, &spec, argc, argv, 0))
+        return cli_session_end(&s);
+    cli_path_object(&s.path, s.args.pos[0]);
     if (region)
-        cli_query_add(&path, "region", region);
-    cli_request_t req = {.method = "GET", .path = path.base};
-    if (cli_call(&client, &req, &resp, &e) != 0) {
-        cli_fail(&e);
-        goto out;
-    }
-    if (cli_print_json(resp.json, true) != 0)
-        goto out;
-    exit_code = CLI_EXIT_OK;
-out:
-    buf_release(&path);
-    cli_response_release(&resp);
-    cli_client_release(&client);
-    cli_args_release(&args);
-    return exit_code;
+        cli_query_add(&s.path, "region", region);
+    cli_request_t req = {.method = "GET", .path = s.path.base};
+    if (cli_session_call(&s, &req) && cli_print_json(s.resp.json, true) == 0)
+        s.exit_code = CLI_EXIT_OK;
+    return cli_session_end(&s);
 }

@@ -286,20 +286,11 @@ void h_store_list(rq_t *rq)
     rq_read(rq, read_store_rows, store_get_after_read);
 }
 
-static void simple_done(rq_t *rq, int rc)
-{
-    if (rc != 0) {
-        send_write_error(rq, rc);
-        return;
-    }
-    rq_send_empty(rq, 204);
-}
-
 void h_store_delete(rq_t *rq)
 {
     rq->write.op = DB_OP_STORE_DELETE;
     rq->write.in.store_delete.id = rq->params[0];
-    rq_write(rq, simple_done);
+    rq_write(rq, hx_done_no_content);
 }
 
 /* --- tenants --- */
@@ -607,5 +598,5 @@ void h_key_revoke(rq_t *rq)
     rq->write.op = DB_OP_KEY_REVOKE;
     rq->write.tenant = rq->params[0];
     rq->write.in.key_revoke.key_id = rq->params[1];
-    rq_write(rq, simple_done);
+    rq_write(rq, hx_done_no_content);
 }

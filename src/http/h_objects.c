@@ -84,19 +84,71 @@ int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *ou
     return sign_presign(snap->signers[si], &rq->auth.allowed, rq->auth.tenant.id, &srq, out, &rq->arena, &rq->err);
 }
 
+void hx_read_object(rq_t *rq, void (*next)(rq_t *rq, int rc))
+{
+    const char *key;
+    if (hx_key(rq, &key) != 0) {
+        rq_send_error(rq, rq->err.code);
+        return;
+    }
+    rq_read(rq, read_object, next);
+}
+
+void hx_send_object(rq_t *rq, int status, const object_t *o)
+{
+    buf_t b = BUF_INIT;
+    jw_t w;
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_key(&w, "object");
+    if (rq->snap == NULL)
+        rq->snap = stores_acquire(rq->app->stores);
+    render_object_open(&w, o, rq->snap, true);
+    render_object_close(&w);
+    jw_obj_close(&w);
+    jw_finish(&w);
+    rq_send_json(rq, status, &b);
+}
+
+void hx_done_no_content(rq_t *rq, int rc)
+{
+    if (rc != 0) {
+        rq->err = rq->write.err;
+        rq_send_error(rq, rc);
+        return;
+    }
+    rq_send_empty(rq, 204);
+}
+
+void hx_done_object(rq_t *rq, int rc)
+{
+    if (rc != 0) {
+        rq->err = rq->write.err;
+        rq_send_error(rq, rc);
+        return;
+    }
+    hx_send_object(rq, 200, &rq->write.obj);
+}
+
+/* The URL lifetime asked for, then a signed GET for the nearest usable copy of rq->state. */
+static int locate(rq_t *rq, int rc, sign_result_t *su, const char **store)
+{
+    int64_t expires;
+    if (rc == 0)
+        rc = hx_expires(rq, &expires);
+    if (rc == 0)
+        rc = hx_sign_read(rq, rq->state, expires, su, store);
+    return rc;
+}
+
 /* --- GET /v1/objects/{key} --- */
 
 static void get_after_read(rq_t *rq, int rc)
 {
-    int64_t expires;
     sign_result_t su;
     const char *store;
     object_t *o = rq->state;
-    if (rc == 0)
-        rc = hx_expires(rq, &expires);
-    if (rc == 0)
-        rc = hx_sign_read(rq, o, expires, &su, &store);
-    if (rc != 0) {
+    if ((rc = locate(rq, rc, &su, &store)) != 0) {
         rq_send_error(rq, rc);
         return;
     }
@@ -113,26 +165,16 @@ static void get_after_read(rq_t *rq, int rc)
 
 void h_object_get(rq_t *rq)
 {
-    const char *key;
-    if (hx_key(rq, &key) != 0) {
-        rq_send_error(rq, rq->err.code);
-        return;
-    }
-    rq_read(rq, read_object, get_after_read);
+    hx_read_object(rq, get_after_read);
 }
 
 /* --- GET /v1/fetch/{key} --- */
 
 static void fetch_after_read(rq_t *rq, int rc)
 {
-    int64_t expires;
     sign_result_t su;
     const char *store;
-    if (rc == 0)
-        rc = hx_expires(rq, &expires);
-    if (rc == 0)
-        rc = hx_sign_read(rq, rq->state, expires, &su, &store);
-    if (rc != 0) {
+    if ((rc = locate(rq, rc, &su, &store)) != 0) {
         rq_send_error(rq, rc);
         return;
     }
@@ -143,12 +185,7 @@ static void fetch_after_read(rq_t *rq, int rc)
 
 void h_object_fetch(rq_t *rq)
 {
-    const char *key;
-    if (hx_key(rq, &key) != 0) {
-        rq_send_error(rq, rq->err.code);
-        return;
-    }
-    rq_read(rq, read_object, fetch_after_read);
+    hx_read_object(rq, fetch_after_read);
 }
 
 /* --- HEAD /v1/objects/{key} --- */
@@ -175,12 +212,7 @@ static void head_after_read(rq_t *rq, int rc)
 
 void h_object_head(rq_t *rq)
 {
-    const char *key;
-    if (hx_key(rq, &key) != 0) {
-        rq_send_error(rq, rq->err.code);
-        return;
-    }
-    rq_read(rq, read_object, head_after_read);
+    hx_read_object(rq, head_after_read);
 }
 
 /* --- PUT /v1/objects/{key}: start an upload --- */
@@ -465,23 +497,7 @@ static void patch_done(rq_t *rq, int rc)
         rq_read(rq, patch_read, patch_after_read);
         return;
     }
-    if (rc != 0) {
-        rq->err = rq->write.err;
-        rq_send_error(rq, rc);
-        return;
-    }
-    buf_t b = BUF_INIT;
-    jw_t w;
-    jw_init(&w, &b);
-    jw_obj_open(&w);
-    jw_key(&w, "object");
-    if (rq->snap == NULL)
-        rq->snap = stores_acquire(rq->app->stores);
-    render_object_open(&w, &rq->write.obj, rq->snap, true);
-    render_object_close(&w);
-    jw_obj_close(&w);
-    jw_finish(&w);
-    rq_send_json(rq, 200, &b);
+    hx_done_object(rq, rc);
 }
 
 static void patch_after_read(rq_t *rq, int rc)
@@ -564,16 +580,6 @@ fail:
 
 /* --- DELETE /v1/objects/{key} --- */
 
-static void delete_done(rq_t *rq, int rc)
-{
-    if (rc != 0) {
-        rq->err = rq->write.err;
-        rq_send_error(rq, rc);
-        return;
-    }
-    rq_send_empty(rq, 204);
-}
-
 void h_object_delete(rq_t *rq)
 {
     const char *key;
@@ -591,5 +597,5 @@ void h_object_delete(rq_t *rq)
     rq->write.tenant = rq->auth.tenant.id;
     rq->write.in.object_delete.key = key;
     rq->write.in.object_delete.expected_version = cond.kind == COND_IF_MATCH ? cond.version : -1;
-    rq_write(rq, delete_done);
+    rq_write(rq, hx_done_no_content);
 }

@@ -90,25 +90,6 @@ static void verify_all(rq_t *rq)
         rq->job_rc = verify_target(rq, up, &up->obj.locs[i]);
 }
 
-static void complete_done(rq_t *rq, int rc)
-{
-    if (rc != 0) {
-        rq->err = rq->write.err;
-        rq_send_error(rq, rc);
-        return;
-    }
-    buf_t b = BUF_INIT;
-    jw_t w;
-    jw_init(&w, &b);
-    jw_obj_open(&w);
-    jw_key(&w, "object");
-    render_object_open(&w, &rq->write.obj, rq->snap, true);
-    render_object_close(&w);
-    jw_obj_close(&w);
-    jw_finish(&w);
-    rq_send_json(rq, 200, &b);
-}
-
 static void after_verify(rq_t *rq, int rc)
 {
     if (rc != 0) {
@@ -118,7 +99,7 @@ static void after_verify(rq_t *rq, int rc)
     rq->write.op = DB_OP_UPLOAD_COMPLETE;
     rq->write.tenant = rq->auth.tenant.id;
     rq->write.in.upload_complete.upload_id = rq->params[0];
-    rq_write(rq, complete_done);
+    rq_write(rq, hx_done_object);
 }
 
 static void complete_after_read(rq_t *rq, int rc)
@@ -151,16 +132,6 @@ void h_upload_complete(rq_t *rq)
     rq_read(rq, read_upload, complete_after_read);
 }
 
-static void abort_done(rq_t *rq, int rc)
-{
-    if (rc != 0) {
-        rq->err = rq->write.err;
-        rq_send_error(rq, rc);
-        return;
-    }
-    rq_send_empty(rq, 204);
-}
-
 void h_upload_abort(rq_t *rq)
 {
     const char *id;
@@ -173,5 +144,5 @@ void h_upload_abort(rq_t *rq)
     rq->write.op = DB_OP_UPLOAD_ABORT;
     rq->write.tenant = rq->auth.tenant.id;
     rq->write.in.upload_abort.upload_id = id;
-    rq_write(rq, abort_done);
+    rq_write(rq, hx_done_no_content);
 }

@@ -19,4 +19,14 @@ int hx_condition(rq_t *rq, cond_t *c);
 /* Chooses the copy to read and signs a GET for it. */
 int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *out, const char **store);
 
+/* Validates the key in the path, then reads the committed object into rq->state and continues
+ * with next(rq, rc) (ERR_NOT_FOUND "object not found" when there is none). */
+void hx_read_object(rq_t *rq, void (*next)(rq_t *rq, int rc));
+/* Answers {"object": <o with locations>} with status. */
+void hx_send_object(rq_t *rq, int status, const object_t *o);
+/* A write's continuation that answers 204, or the write's error. */
+void hx_done_no_content(rq_t *rq, int rc);
+/* A write's continuation that answers 200 {"object": ...} with the written object, or the error. */
+void hx_done_object(rq_t *rq, int rc);
+
 #endif

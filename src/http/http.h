@@ -85,7 +85,6 @@ typedef struct route {
     void (*handler)(rq_t *rq);
     route_auth_t auth;
     bool json_body; /* the request must carry a JSON body */
-    int index;      /* position in the table, for metrics */
 } route_t;
 
 #define RQ_MAX_PARAMS 3

@@ -15,7 +15,7 @@
 
 #define R(method, pattern, handler, auth, body)                                                                                    \
     {                                                                                                                              \
-        method, pattern, handler, auth, body, 0                                                                                    \
+        method, pattern, handler, auth, body                                                                                       \
     }
 
 const route_t http_routes[] = {
@@ -119,8 +119,7 @@ const route_t *http_route_match(slice_t method, slice_t path, rq_t *rq, bool *pa
     }
     if (found == NULL)
         return NULL;
-    /* the index lives in the table order; routes are const so report it through rq */
-    rq->route_index = (int)found_index;
+    rq->route_index = (int)found_index; /* the metrics slot: the route's place in the table */
     rq->nparams = nparams;
     for (size_t i = 0; i < nparams; i++) {
         rq->params[i] = decode_param(rq, params[i].base, params[i].len);
