@@ -17,6 +17,7 @@ const cli_command_t cli_commands[] = {
     {"tag", cmd_tag, "set or remove an object's tags"},
     {"rm", cmd_rm, "delete an object"},
     {"admin", cmd_admin, "manage stores, tenants and tokens"},
+    {"audit", cmd_audit, "verify the audit trail"},
     {NULL, NULL, NULL},
 };
 

@@ -35,5 +35,6 @@ int cmd_ls(int argc, char **argv);
 int cmd_tag(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_admin(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
 #ifndef LOCI_CORE_TENANT_H
 #define LOCI_CORE_TENANT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,10 @@ typedef struct tenant {
     int64_t url_expires;            /* default URL lifetime, seconds */
     int64_t url_expires_max;        /* longest lifetime a client may ask for, seconds */
     int64_t created_at, updated_at; /* ms */
+    bool audit_reads;               /* record every signed URL handed out (asynchronously, in batches) */
+    /* the tenant's audit key (HMAC key for object keys in the trail), sealed under the master key */
+    const uint8_t *audit_key_sealed;
+    size_t audit_key_sealed_len;
 } tenant_t;
 
 #endif

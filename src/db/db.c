@@ -6,6 +6,16 @@
 #include <string.h>
 
 int db_sqlite_open(const char *path, db_t **out, err_t *e);
+int db_sqlite_open_readonly(const char *path, db_t **out, err_t *e);
+
+int db_open_readonly(const char *url, db_t **out, err_t *e)
+{
+    if (strncmp(url, "sqlite:", 7) == 0)
+        return db_sqlite_open_readonly(url + 7, out, e);
+    if (strstr(url, "://") != NULL)
+        return err_set(e, ERR_BAD_REQUEST, "unsupported database URL '%s'", url);
+    return db_sqlite_open_readonly(url, out, e);
+}
 
 typedef struct db_backend {
     const char *scheme; /* URL prefix */

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/audit.h"
 #include "core/object.h"
 #include "core/store.h"
 #include "core/tenant.h"
@@ -72,7 +73,29 @@ typedef enum db_op {
     DB_OP_KEY_REVOKE,       /* revoke an API key */
     DB_OP_ERASURE_DONE,     /* an erasure succeeded (delete it) or failed (count the attempt) */
     DB_OP_UPLOADS_EXPIRE,   /* abort every upload whose expires_at has passed */
+    DB_OP_TENANT_DELETE,    /* delete a tenant: objects, uploads, tokens, audit key; queue its copies */
+    DB_OP_AUDIT_APPEND,     /* append given entries (read auditing, in batches) */
+    DB_OP_CHECKPOINT_ADD,   /* store a signed checkpoint */
 } db_op_t;
+
+/* An audit entry to append, as the caller knows it (seq, time and hashes come from the chain). */
+typedef struct db_audit_input {
+    const char *tenant; /* chain */
+    const char *actor;
+    const char *action;
+    const char *subject;
+    const char *detail; /* JSON object text */
+} db_audit_input_t;
+
+/* A stored checkpoint. */
+typedef struct db_checkpoint {
+    int64_t seq;
+    int64_t time;
+    uint8_t root[AUDIT_HASH_LEN];
+    const char *heads;      /* JSON array of {"tenant","seq","hash"} */
+    const uint8_t *signature;
+    size_t signature_len;
+} db_checkpoint_t;
 
 /*
  * One write. The caller fills op, tenant and the op's input, and `done`; the writer fills rc,
@@ -109,8 +132,18 @@ struct db_write {
             const char *id;
         } store_delete;
         struct {
-            const tenant_t *t;
+            const tenant_t *t; /* t->audit_key_sealed is stored only when the tenant is created */
         } tenant_put;
+        struct {
+            const char *id;
+        } tenant_delete;
+        struct {
+            const db_audit_input_t *entries;
+            size_t n;
+        } audit_append;
+        struct {
+            const db_checkpoint_t *cp;
+        } checkpoint_add;
         struct {
             const db_key_t *key;
         } key_create;
@@ -124,12 +157,25 @@ struct db_write {
         } erasure_done;
     } in;
 
+    /* Who made the change and what it is about, for its audit entry: actor is a key id,
+     * "admin" or "system"; subject is the HMAC of the object key for object changes (the
+     * backend fills it for store, tenant and token changes). */
+    struct {
+        const char *actor;
+        const char *subject;
+    } audit;
+
     /* outputs */
     int rc;
     err_t err;
     bool created;     /* *_PUT: a new row was inserted */
     object_t obj;     /* UPLOAD_BEGIN (pending), UPLOAD_COMPLETE, OBJECT_UPDATE: the resulting object */
-    int64_t affected; /* UPLOADS_EXPIRE: uploads aborted */
+    int64_t affected; /* UPLOADS_EXPIRE: uploads aborted; TENANT_DELETE: objects deleted */
+    const char *replaced_id; /* UPLOAD_COMPLETE: the version it replaced (or NULL); OBJECT_DELETE: the deleted id */
+    int64_t audit_entries;   /* entries this op appended */
+    struct {
+        const char *tenant, *store, *name; /* ERASURE_DONE: the copy that was erased */
+    } erased;
     arena_t *arena;
 
     void (*done)(db_write_t *w);
@@ -166,6 +212,16 @@ typedef struct db_vt {
     /* Up to max queued erasures, oldest first. */
     int (*erasure_list)(db_conn_t *c, size_t max, db_erasure_t **out, size_t *n, arena_t *a, err_t *e);
 
+    /* The audit trail (administration and verification, not the request path). */
+    /* Every chain's head, ordered by tenant. */
+    int (*audit_heads)(db_conn_t *c, audit_head_t **out, size_t *n, arena_t *a, err_t *e);
+    /* Entries in (tenant, seq) order after (tenant, seq) = (after_tenant, after_seq), at most
+     * limit; with only_tenant set, that chain only. */
+    int (*audit_list)(db_conn_t *c, const char *only_tenant, const char *after_tenant, int64_t after_seq, size_t limit,
+                      audit_entry_t **out, size_t *n, arena_t *a, err_t *e);
+    /* Checkpoints with seq > after, oldest first, at most limit. */
+    int (*checkpoint_list)(db_conn_t *c, int64_t after, size_t limit, db_checkpoint_t **out, size_t *n, arena_t *a, err_t *e);
+
     /* Applies ops in one durable transaction (writer thread only). Returns 0 if committed
      * (each op's rc then says whether that op applied), or an error for the whole batch. */
     int (*write_batch)(db_t *db, db_write_t *const *ops, size_t n);
@@ -181,6 +237,9 @@ struct db {
 /* Opens the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Creates or
  * migrates the schema. Returns 0 or an error with the reason in e. */
 int db_open(const char *url, db_t **out, err_t *e);
+/* Opens an existing database for reading only (tools such as `loci audit verify --data`):
+ * no writer, no migration; the schema must be this loci's. */
+int db_open_readonly(const char *url, db_t **out, err_t *e);
 
 /* Shorthands for calls through the table. */
 static inline int db_conn_open(db_t *db, db_conn_t **out, err_t *e)

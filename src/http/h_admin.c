@@ -295,7 +295,7 @@ void h_store_delete(rq_t *rq)
 
 /* --- tenants --- */
 
-static const char *const TENANT_FIELDS[] = {"jurisdictions", "copies", "url_expires", "url_expires_max", NULL};
+static const char *const TENANT_FIELDS[] = {"jurisdictions", "copies", "url_expires", "url_expires_max", "audit_reads", NULL};
 
 static int read_tenant(rq_t *rq, db_conn_t *c)
 {
@@ -377,6 +377,16 @@ void h_tenant_put(rq_t *rq)
         rc = err_set(&rq->err, ERR_BAD_REQUEST, "'url_expires' is above 'url_expires_max'");
         goto fail;
     }
+    if ((rc = body_bool(rq, body, "audit_reads", &t->audit_reads, NULL)) != 0)
+        goto fail;
+    /* a new tenant gets its audit key here; an existing one keeps the key it has */
+    uint8_t *sealed = arena_alloc(&rq->arena, SECRETS_AUDIT_SEALED_LEN);
+    if (secrets_audit_key_new(rq->app->sec, t->id, sealed) != 0) {
+        rc = err_set(&rq->err, ERR_INTERNAL, "cannot make an audit key");
+        goto fail;
+    }
+    t->audit_key_sealed = sealed;
+    t->audit_key_sealed_len = SECRETS_AUDIT_SEALED_LEN;
     json_decref(body);
     rq->write.op = DB_OP_TENANT_PUT;
     rq->write.in.tenant_put.t = t;
@@ -394,6 +404,17 @@ static void tenant_get_after_read(rq_t *rq, int rc)
         return;
     }
     send_tenant(rq, 200);
+}
+
+void h_tenant_delete(rq_t *rq)
+{
+    if (!tenant_id_valid(rq->params[0])) {
+        rq_send_error(rq, err_set(&rq->err, ERR_NOT_FOUND, "tenant not found"));
+        return;
+    }
+    rq->write.op = DB_OP_TENANT_DELETE;
+    rq->write.in.tenant_delete.id = rq->params[0];
+    rq_write(rq, hx_done_no_content);
 }
 
 void h_tenant_get(rq_t *rq)

@@ -84,6 +84,20 @@ int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *ou
     return sign_presign(snap->signers[si], &rq->auth.allowed, rq->auth.tenant.id, &srq, out, &rq->arena, &rq->err);
 }
 
+int hx_audit(rq_t *rq, const char *key)
+{
+    rq->write.audit.actor = rq->auth.admin ? "admin" : rq->auth.key_id;
+    rq->write.audit.subject = NULL;
+    if (key == NULL)
+        return 0;
+    char *subject = arena_alloc(&rq->arena, 65);
+    const tenant_t *t = &rq->auth.tenant;
+    if (secrets_audit_subject(rq->app->sec, t->id, t->audit_key_sealed, t->audit_key_sealed_len, key, subject) != 0)
+        return err_set(&rq->err, ERR_UNAVAILABLE, "tenant '%s' has no audit key", t->id);
+    rq->write.audit.subject = subject;
+    return 0;
+}
+
 void hx_read_object(rq_t *rq, void (*next)(rq_t *rq, int rc))
 {
     const char *key;
@@ -130,7 +144,36 @@ void hx_done_object(rq_t *rq, int rc)
     hx_send_object(rq, 200, &rq->write.obj);
 }
 
-/* The URL lifetime asked for, then a signed GET for the nearest usable copy of rq->state. */
+/* For tenants with read auditing: queues a url_issued entry (written within
+ * audit.read_flush_ms, never waited for). A full queue refuses the read instead. */
+static int audit_read(rq_t *rq, const object_t *o, const char *store, const sign_result_t *su)
+{
+    const tenant_t *t = &rq->auth.tenant;
+    if (!t->audit_reads)
+        return 0;
+    char subject[65];
+    if (secrets_audit_subject(rq->app->sec, t->id, t->audit_key_sealed, t->audit_key_sealed_len, o->key, subject) != 0)
+        return err_set(&rq->err, ERR_UNAVAILABLE, "tenant '%s' has no audit key", t->id);
+    buf_t b = BUF_INIT;
+    jw_t w;
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_kv_str(&w, "object_id", o->id);
+    jw_kv_str(&w, "store", store);
+    jw_kv_str(&w, "method", "GET");
+    jw_kv_int(&w, "expires_at", su->expires_at);
+    jw_obj_close(&w);
+    jw_finish(&w);
+    db_audit_input_t in = {t->id, rq->auth.key_id, "url_issued", subject, b.base};
+    int rc = read_audit_add(rq->app->reads, &in);
+    buf_release(&b);
+    if (rc != 0)
+        return err_set(&rq->err, ERR_UNAVAILABLE, "read auditing is behind; try again");
+    return 0;
+}
+
+/* The URL lifetime asked for, then a signed GET for the nearest usable copy of rq->state,
+ * recorded when the tenant audits reads. */
 static int locate(rq_t *rq, int rc, sign_result_t *su, const char **store)
 {
     int64_t expires;
@@ -138,6 +181,8 @@ static int locate(rq_t *rq, int rc, sign_result_t *su, const char **store)
         rc = hx_expires(rq, &expires);
     if (rc == 0)
         rc = hx_sign_read(rq, rq->state, expires, su, store);
+    if (rc == 0)
+        rc = audit_read(rq, rq->state, *store, su);
     return rc;
 }
 
@@ -422,13 +467,15 @@ void h_object_put(rq_t *rq)
         o->locs[i] = (location_t){st->id, name, LOC_PENDING};
     }
     ps->ntargets = ps->placement.nchosen;
-    /* an abandoned upload is aborted an hour after its URLs expire */
-    ps->up.expires_at = now + (expires + 3600) * 1000;
+    /* an abandoned upload is aborted upload_grace_s after its URLs expire */
+    ps->up.expires_at = now + (expires + app->cfg->upload_grace_s) * 1000;
 
     rq->write.op = DB_OP_UPLOAD_BEGIN;
     rq->write.tenant = rq->auth.tenant.id;
     rq->write.now = now;
     rq->write.in.upload_begin.up = &ps->up;
+    if ((rc = hx_audit(rq, key)) != 0)
+        goto fail;
     rq_write(rq, put_done);
     return;
 fail:
@@ -529,6 +576,10 @@ static void patch_after_read(rq_t *rq, int rc)
     rq->write.in.object_update.tags = tags;
     rq->write.in.object_update.attrs_json = ps->has_attrs ? ps->attrs_json : o->attrs_json;
     buf_release(&tj);
+    if ((rc = hx_audit(rq, rq->params[0])) != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
     rq_write(rq, patch_done);
 }
 
@@ -597,5 +648,9 @@ void h_object_delete(rq_t *rq)
     rq->write.tenant = rq->auth.tenant.id;
     rq->write.in.object_delete.key = key;
     rq->write.in.object_delete.expected_version = cond.kind == COND_IF_MATCH ? cond.version : -1;
+    if ((rc = hx_audit(rq, key)) != 0) {
+        rq_send_error(rq, rc);
+        return;
+    }
     rq_write(rq, hx_done_no_content);
 }

@@ -99,6 +99,7 @@ static void after_verify(rq_t *rq, int rc)
     rq->write.op = DB_OP_UPLOAD_COMPLETE;
     rq->write.tenant = rq->auth.tenant.id;
     rq->write.in.upload_complete.upload_id = rq->params[0];
+    /* the audit subject was recorded when the upload started */
     rq_write(rq, hx_done_object);
 }
 

@@ -24,6 +24,9 @@ int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *ou
 void hx_read_object(rq_t *rq, void (*next)(rq_t *rq, int rc));
 /* Answers {"object": <o with locations>} with status. */
 void hx_send_object(rq_t *rq, int status, const object_t *o);
+/* Fills rq->write.audit: the actor (token key id or "admin") and, when key is not NULL, the
+ * subject (HMAC of the key under the tenant's audit key). Returns 0 or ERR_UNAVAILABLE. */
+int hx_audit(rq_t *rq, const char *key);
 /* A write's continuation that answers 204, or the write's error. */
 void hx_done_no_content(rq_t *rq, int rc);
 /* A write's continuation that answers 200 {"object": ...} with the written object, or the error. */

@@ -21,6 +21,7 @@
 #include "db/writer.h"
 #include "http/metrics.h"
 #include "server/config.h"
+#include "server/readaudit.h"
 #include "server/secrets.h"
 #include "server/stores.h"
 #include "util/arena.h"
@@ -39,6 +40,7 @@ typedef struct app {
     db_writer_t *writer;
     stores_t *stores;
     pool_t *io;
+    read_audit_t *reads; /* read auditing for tenants that ask for it */
     h2o_globalconf_t h2o;
     atomic_bool stopping;
     size_t nthreads;
@@ -195,6 +197,12 @@ void h_store_list(rq_t *rq);
 void h_store_delete(rq_t *rq);
 void h_tenant_put(rq_t *rq);
 void h_tenant_get(rq_t *rq);
+void h_tenant_delete(rq_t *rq);
+void h_audit_list(rq_t *rq);
+void h_audit_chains(rq_t *rq);
+void h_audit_checkpoints(rq_t *rq);
+void h_audit_pubkey(rq_t *rq);
+void h_audit_verify(rq_t *rq);
 void h_tenant_list(rq_t *rq);
 void h_key_create(rq_t *rq);
 void h_key_list(rq_t *rq);

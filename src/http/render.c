@@ -107,6 +107,7 @@ void render_tenant(jw_t *w, const tenant_t *t)
     jw_kv_int(w, "copies", t->copies);
     jw_kv_int(w, "url_expires", t->url_expires);
     jw_kv_int(w, "url_expires_max", t->url_expires_max);
+    jw_kv_bool(w, "audit_reads", t->audit_reads);
     jw_key(w, "created_at");
     render_time(w, t->created_at);
     jw_key(w, "updated_at");

@@ -90,6 +90,8 @@ void rq_write(rq_t *rq, void (*next)(rq_t *rq, int rc))
     rq->write.done = write_done;
     rq->write.ctx = rq;
     rq->write.arena = &rq->arena;
+    if (rq->write.audit.actor == NULL) /* who is asking is who made the change */
+        rq->write.audit.actor = rq->auth.admin ? "admin" : rq->auth.key_id ? rq->auth.key_id : "system";
     if (rq->write.now == 0)
         rq->write.now = rq_now_ms(rq);
     db_writer_submit(rq->app->writer, &rq->write);

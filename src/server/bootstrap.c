@@ -23,7 +23,29 @@ static int write_sync(db_writer_t *wr, db_write_t *w, arena_t *a, err_t *e)
     return rc;
 }
 
-int bootstrap_first_start(const config_t *cfg, db_t *db, db_writer_t *wr, err_t *e)
+/* Tenants created before the audit trail have no audit key: give them one (a tenant_updated
+ * entry by "system" records it). */
+static int give_audit_keys(const secrets_t *sec, db_writer_t *wr, tenant_t *tenants, size_t n, arena_t *a, err_t *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (tenants[i].audit_key_sealed != NULL)
+            continue;
+        uint8_t *sealed = arena_alloc(a, SECRETS_AUDIT_SEALED_LEN);
+        if (secrets_audit_key_new(sec, tenants[i].id, sealed) != 0)
+            return err_set(e, ERR_INTERNAL, "cannot make an audit key");
+        tenants[i].audit_key_sealed = sealed;
+        tenants[i].audit_key_sealed_len = SECRETS_AUDIT_SEALED_LEN;
+        db_write_t w = {0};
+        w.op = DB_OP_TENANT_PUT;
+        w.in.tenant_put.t = &tenants[i];
+        int rc = write_sync(wr, &w, a, e);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int bootstrap_first_start(const config_t *cfg, const secrets_t *sec, db_t *db, db_writer_t *wr, err_t *e)
 {
     db_conn_t *c;
     arena_t a;
@@ -36,8 +58,10 @@ int bootstrap_first_start(const config_t *cfg, db_t *db, db_writer_t *wr, err_t 
     size_t nstores, ntenants;
     if ((rc = db->vt->store_list(c, &rows, &nstores, &a, e)) != 0 || (rc = db->vt->tenant_list(c, &tenants, &ntenants, &a, e)) != 0)
         goto out;
-    if (nstores != 0 || ntenants != 0)
+    if (nstores != 0 || ntenants != 0) {
+        rc = give_audit_keys(sec, wr, tenants, ntenants, &a, e);
         goto out;
+    }
 
     /* the local store */
     db_store_row_t store = {0};
@@ -59,6 +83,13 @@ int bootstrap_first_start(const config_t *cfg, db_t *db, db_writer_t *wr, err_t 
     const juris_group_t *eu = juris_groups_find(&groups, "EU");
     const char *jur[1] = {eu && cset_has(&eu->members, cfg->local_country) ? "EU" : cfg->local_country};
     tenant_t t = {.id = "demo", .jurisdictions = jur, .njurisdictions = 1, .copies = 1};
+    uint8_t sealed[SECRETS_AUDIT_SEALED_LEN];
+    if (secrets_audit_key_new(sec, "demo", sealed) != 0) {
+        rc = err_set(e, ERR_INTERNAL, "cannot make an audit key");
+        goto out;
+    }
+    t.audit_key_sealed = sealed;
+    t.audit_key_sealed_len = sizeof(sealed);
     t.url_expires = cfg->limits.expires_default;
     t.url_expires_max = cfg->limits.expires_max;
     memset(&w, 0, sizeof(w));

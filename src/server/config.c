@@ -53,6 +53,18 @@ static const setting_t SETTINGS[] = {
     {"header_max", "LOCI_HEADER_MAX", T_INT, OFF(header_max), 1024, 400000, "request line and headers, bytes"},
     {"io_threads", "LOCI_IO_THREADS", T_INT, OFF(io_threads), 1, 256, "threads for blocking I/O"},
     {"write_batch_max", "LOCI_WRITE_BATCH_MAX", T_INT, OFF(write_batch_max), 1, 100000, "most writes per transaction"},
+    {"upload_grace_s", "LOCI_UPLOAD_GRACE_S", T_INT, OFF(upload_grace_s), 0, 30 * 86400,
+     "an unfinished upload is aborted this long after its URLs expire"},
+    {"expire_interval_ms", "LOCI_EXPIRE_INTERVAL_MS", T_INT, OFF(expire_interval_ms), 100, 86400000,
+     "how often abandoned uploads are looked for"},
+    {"audit.checkpoint_every", "LOCI_AUDIT_CHECKPOINT_EVERY", T_INT, OFF(audit_checkpoint_every), 1, 100000000,
+     "sign a checkpoint after this many new audit entries"},
+    {"audit.checkpoint_interval_ms", "LOCI_AUDIT_CHECKPOINT_INTERVAL_MS", T_INT, OFF(audit_checkpoint_interval_ms), 100,
+     86400000, "or this long after the last checkpoint"},
+    {"audit.read_flush_ms", "LOCI_AUDIT_READ_FLUSH_MS", T_INT, OFF(audit_read_flush_ms), 1, 60000,
+     "longest a read-audit entry waits in memory"},
+    {"audit.read_queue_max", "LOCI_AUDIT_READ_QUEUE_MAX", T_INT, OFF(audit_read_queue_max), 16, 10000000,
+     "read-audit entries held before audited reads get 503"},
     {"limits.body_max", "LOCI_LIMITS_BODY_MAX", T_SIZE, OFF(limits.body_max), 1024, 16 << 20, "request body, bytes"},
     {"limits.key_max", "LOCI_LIMITS_KEY_MAX", T_SIZE, OFF(limits.key_max), 1, 4096, "object key, bytes"},
     {"limits.tags_max", "LOCI_LIMITS_TAGS_MAX", T_SIZE, OFF(limits.tags_max), 0, 1000, "tags per object"},
@@ -96,6 +108,12 @@ void config_init(config_t *c)
     c->header_max = 16384;
     c->io_threads = 4;
     c->write_batch_max = 512;
+    c->upload_grace_s = 3600;
+    c->expire_interval_ms = 60000;
+    c->audit_checkpoint_every = 1000;
+    c->audit_checkpoint_interval_ms = 60000;
+    c->audit_read_flush_ms = 200;
+    c->audit_read_queue_max = 100000;
     obj_limits_default(&c->limits);
     juris_groups_init(&c->groups);
 }
@@ -294,10 +312,12 @@ static int read_mapping(config_t *c, yreader_t *y, const char *prefix, err_t *e)
         if (strcmp(name, "jurisdiction_groups") == 0) {
             if ((rc = read_groups(c, y, e)) != 0)
                 return rc;
-        } else if (strcmp(name, "limits") == 0) {
+        } else if (strcmp(name, "limits") == 0 || strcmp(name, "audit") == 0) {
             if (y->ev.type != YAML_MAPPING_START_EVENT)
-                return yaml_error(y, e, "limits must be a mapping");
-            if ((rc = read_mapping(c, y, "limits.", e)) != 0)
+                return err_set(e, ERR_BAD_REQUEST, "%s:%zu: %s must be a mapping", y->file, y->ev.start_mark.line + 1, name);
+            char sub[160];
+            snprintf(sub, sizeof(sub), "%s.", name);
+            if ((rc = read_mapping(c, y, sub, e)) != 0)
                 return rc;
         } else if (y->ev.type == YAML_SCALAR_EVENT) {
             if (strcmp(name, "admin_token") == 0)

@@ -32,6 +32,12 @@ typedef struct config {
     int header_max;                /* request line + headers, bytes */
     int io_threads;                /* pool for blocking I/O (store probes, local files) */
     int write_batch_max;           /* most writes in one transaction (group commit) */
+    int upload_grace_s;               /* an upload is aborted this long after its URLs expire */
+    int expire_interval_ms;           /* how often abandoned uploads are looked for */
+    int audit_checkpoint_every;       /* sign a checkpoint after this many new entries... */
+    int audit_checkpoint_interval_ms; /* ...or this long after the last one, if anything changed */
+    int audit_read_flush_ms;          /* read-audit entries wait at most this long before they are written */
+    int audit_read_queue_max;         /* read-audit entries held in memory before reads get 503 */
     obj_limits_t limits;
     juris_groups_t groups;
 } config_t;

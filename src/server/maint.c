@@ -17,10 +17,10 @@
 
 #include "blob/local.h"
 #include "blob/remote.h"
+#include "server/checkpoint.h"
 #include "util/timeutil.h"
 
 #define MAINT_ERASE_BATCH     100
-#define MAINT_EXPIRE_EVERY_MS 60000
 
 struct maint {
     const config_t *cfg;
@@ -28,6 +28,7 @@ struct maint {
     db_writer_t *wr;
     stores_t *stores;
     db_conn_t *conn;
+    checkpointer_t cp;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -126,13 +127,16 @@ static void *maint_main(void *arg)
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
         pthread_mutex_unlock(&m->mu);
-        bool retried;
+        bool retried = false;
         size_t done = erase_round(m, &retried);
         int64_t now = time_now_ms();
-        if (now - last_expire >= MAINT_EXPIRE_EVERY_MS) {
+        if (now - last_expire >= m->cfg->expire_interval_ms) {
             expire_uploads(m);
             last_expire = now;
         }
+        err_t e;
+        if (checkpointer_tick(&m->cp, false, &e) != 0)
+            fprintf(stderr, "loci: audit checkpoint: %s\n", e.msg);
         pthread_mutex_lock(&m->mu);
         if (m->stop)
             break;
@@ -151,7 +155,8 @@ static void *maint_main(void *arg)
     return NULL;
 }
 
-int maint_start(const config_t *cfg, db_t *db, db_writer_t *wr, stores_t *stores, maint_t **out, err_t *e)
+int maint_start(const config_t *cfg, const secrets_t *sec, db_t *db, db_writer_t *wr, stores_t *stores, maint_t **out,
+                err_t *e)
 {
     maint_t *m = calloc(1, sizeof(*m));
     if (m == NULL)
@@ -164,6 +169,11 @@ int maint_start(const config_t *cfg, db_t *db, db_writer_t *wr, stores_t *stores
     pthread_cond_init(&m->cv, NULL);
     int rc = db_conn_open(db, &m->conn, e);
     if (rc != 0) {
+        free(m);
+        return rc;
+    }
+    if ((rc = checkpointer_init(&m->cp, cfg, sec, db, m->conn, wr, e)) != 0) {
+        db->vt->conn_close(m->conn);
         free(m);
         return rc;
     }
@@ -185,6 +195,9 @@ void maint_stop(maint_t *m)
     pthread_cond_signal(&m->cv);
     pthread_mutex_unlock(&m->mu);
     pthread_join(m->thread, NULL);
+    err_t e;
+    if (checkpointer_tick(&m->cp, true, &e) != 0)
+        fprintf(stderr, "loci: final audit checkpoint: %s\n", e.msg);
     m->db->vt->conn_close(m->conn);
     pthread_mutex_destroy(&m->mu);
     pthread_cond_destroy(&m->cv);

@@ -82,6 +82,24 @@ int secrets_load(secrets_t *s, const char *data_dir, err_t *e)
     crypto_derive(s->master, "store-credentials", s->creds_key);
     crypto_derive(s->master, "list-cursor", s->cursor_key);
 
+    crypto_derive(s->master, "audit-keys", s->audit_seal);
+
+    /* the checkpoint signing key: its public half is published at /v1/admin/audit/pubkey */
+    snprintf(path, sizeof(path), "%s/audit.key", data_dir);
+    if ((rc = secrets_file(path, buf, sizeof(buf), gen_master, &created, e)) != 0)
+        return rc;
+    if (hex_decode(buf, strlen(buf), s->audit_priv, 32) != 0 || ed25519_public(s->audit_priv, s->audit_pub) != 0)
+        return err_set(e, ERR_IO, "'%s' must hold 64 hex digits", path);
+    char pem[256];
+    snprintf(path, sizeof(path), "%s/audit.pub", data_dir);
+    if (ed25519_public_pem(s->audit_pub, pem, sizeof(pem)) == 0) {
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fputs(pem, f);
+            fclose(f);
+        }
+    }
+
     const char *env = getenv("LOCI_ADMIN_TOKEN");
     if (env && *env) {
         sha256(env, strlen(env), s->admin_hash);
@@ -117,4 +135,37 @@ void secrets_local_creds(const secrets_t *s, const char *store_id, char akid[80]
     for (char *p = akid; *p; p++)
         if (*p >= 'a' && *p <= 'z')
             *p = (char)(*p - 'a' + 'A');
+}
+
+static void audit_aad(const char *tenant, char *aad, size_t cap)
+{
+    snprintf(aad, cap, "audit-key/%s", tenant);
+}
+
+int secrets_audit_key_new(const secrets_t *s, const char *tenant, uint8_t out[SECRETS_AUDIT_SEALED_LEN])
+{
+    uint8_t key[32];
+    char aad[128];
+    if (crypto_random(key, sizeof(key)) != 0)
+        return ERR_INTERNAL;
+    audit_aad(tenant, aad, sizeof(aad));
+    int rc = aead_seal(s->audit_seal, aad, strlen(aad), key, sizeof(key), out);
+    memset(key, 0, sizeof(key));
+    return rc;
+}
+
+int secrets_audit_subject(const secrets_t *s, const char *tenant, const uint8_t *sealed, size_t sealed_len, const char *key,
+                          char out[65])
+{
+    uint8_t k[32 + 16], mac[32];
+    size_t n;
+    char aad[128];
+    audit_aad(tenant, aad, sizeof(aad));
+    if (sealed == NULL || sealed_len != SECRETS_AUDIT_SEALED_LEN ||
+        aead_open(s->audit_seal, aad, strlen(aad), sealed, sealed_len, k, &n) != 0 || n != 32)
+        return ERR_UNAVAILABLE;
+    hmac_sha256(k, 32, key, strlen(key), mac);
+    memset(k, 0, sizeof(k));
+    hex_encode(mac, 32, out);
+    return 0;
 }

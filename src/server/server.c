@@ -74,7 +74,7 @@ int server_run(config_t *cfg)
         goto fail;
     if ((rc = db_writer_start(app.db, (size_t)cfg->write_batch_max, &app.writer, &e)) != 0)
         goto fail;
-    if ((rc = bootstrap_first_start(cfg, app.db, app.writer, &e)) != 0)
+    if ((rc = bootstrap_first_start(cfg, &sec, app.db, app.writer, &e)) != 0)
         goto fail;
     if ((rc = stores_new(app.db, &sec, cfg, &app.stores, &e)) != 0)
         goto fail;
@@ -84,10 +84,12 @@ int server_run(config_t *cfg)
         goto fail;
     }
     blob_remote_global_init();
+    if ((rc = read_audit_start(cfg, app.writer, &app.reads, &e)) != 0)
+        goto fail;
     http_config(&app);
     if ((rc = http_start(&app, &e)) != 0)
         goto fail;
-    if ((rc = maint_start(cfg, app.db, app.writer, app.stores, &maint, &e)) != 0)
+    if ((rc = maint_start(cfg, &sec, app.db, app.writer, app.stores, &maint, &e)) != 0)
         goto fail;
 
     if (sec.admin_generated)
@@ -111,6 +113,7 @@ fail:
         http_stop(&app, 1000);
     }
 out:
+    read_audit_stop(app.reads); /* queued read entries first, so the last checkpoint covers them */
     maint_stop(maint);
     pool_free(app.io);
     db_writer_stop(app.writer);

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,4 +139,82 @@ void crypto_derive(const uint8_t master[32], const char *purpose, uint8_t out[32
     char label[128];
     int n = snprintf(label, sizeof(label), "loci/%s", purpose);
     hmac_sha256(master, 32, label, (size_t)n < sizeof(label) ? (size_t)n : sizeof(label) - 1, out);
+}
+
+int ed25519_public(const uint8_t priv[ED25519_KEY_LEN], uint8_t pub[ED25519_KEY_LEN])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, ED25519_KEY_LEN);
+    size_t len = ED25519_KEY_LEN;
+    int rc = k && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == ED25519_KEY_LEN ? 0 : ERR_INTERNAL;
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+int ed25519_sign(const uint8_t priv[ED25519_KEY_LEN], const void *msg, size_t n, uint8_t sig[ED25519_SIG_LEN])
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, ED25519_KEY_LEN);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    size_t len = ED25519_SIG_LEN;
+    int rc = k && ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, k) == 1 &&
+                     EVP_DigestSign(ctx, sig, &len, msg, n) == 1 && len == ED25519_SIG_LEN
+                 ? 0
+                 : ERR_INTERNAL;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+bool ed25519_verify(const uint8_t pub[ED25519_KEY_LEN], const void *msg, size_t n, const uint8_t *sig, size_t siglen)
+{
+    if (siglen != ED25519_SIG_LEN)
+        return false;
+    EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, ED25519_KEY_LEN);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = k && ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k) == 1 && EVP_DigestVerify(ctx, sig, siglen, msg, n) == 1;
+    EVP_MD_CTX_free(ctx);
+    EVP_PKEY_free(k);
+    return ok;
+}
+
+int ed25519_public_pem(const uint8_t pub[ED25519_KEY_LEN], char *out, size_t cap)
+{
+    EVP_PKEY *k = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, ED25519_KEY_LEN);
+    BIO *bio = BIO_new(BIO_s_mem());
+    int rc = ERR_INTERNAL;
+    if (k && bio && PEM_write_bio_PUBKEY(bio, k) == 1) {
+        char *p;
+        long n = BIO_get_mem_data(bio, &p);
+        if (n > 0 && (size_t)n < cap) {
+            memcpy(out, p, (size_t)n);
+            out[n] = '\0';
+            rc = 0;
+        }
+    }
+    BIO_free(bio);
+    EVP_PKEY_free(k);
+    return rc;
+}
+
+int ed25519_public_parse(const char *text, uint8_t pub[ED25519_KEY_LEN])
+{
+    if (strstr(text, "-----BEGIN PUBLIC KEY-----") != NULL) {
+        BIO *bio = BIO_new_mem_buf(text, -1);
+        EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
+        size_t len = ED25519_KEY_LEN;
+        int rc = k && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
+                         len == ED25519_KEY_LEN
+                     ? 0
+                     : ERR_BAD_REQUEST;
+        EVP_PKEY_free(k);
+        BIO_free(bio);
+        return rc;
+    }
+    uint8_t raw[64];
+    size_t n, len = strlen(text);
+    while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
+    if (len > 60 || base64_decode(text, len, raw, &n) != 0 || n != ED25519_KEY_LEN)
+        return ERR_BAD_REQUEST;
+    memcpy(pub, raw, ED25519_KEY_LEN);
+    return 0;
 }

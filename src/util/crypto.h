@@ -45,6 +45,19 @@ int aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, c
 int aead_open(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, const uint8_t *in, size_t inlen, uint8_t *out,
               size_t *outlen);
 
+/* Ed25519 (RFC 8032) with raw 32-byte keys and 64-byte signatures. */
+#define ED25519_KEY_LEN 32
+#define ED25519_SIG_LEN 64
+/* Derives the public key of a private key (its 32-byte seed). Returns 0 or ERR_INTERNAL. */
+int ed25519_public(const uint8_t priv[ED25519_KEY_LEN], uint8_t pub[ED25519_KEY_LEN]);
+int ed25519_sign(const uint8_t priv[ED25519_KEY_LEN], const void *msg, size_t n, uint8_t sig[ED25519_SIG_LEN]);
+bool ed25519_verify(const uint8_t pub[ED25519_KEY_LEN], const void *msg, size_t n, const uint8_t *sig, size_t siglen);
+/* Reads an Ed25519 public key from PEM (SubjectPublicKeyInfo) or base64 of the raw 32 bytes.
+ * Returns 0 or ERR_BAD_REQUEST. */
+int ed25519_public_parse(const char *text, uint8_t pub[ED25519_KEY_LEN]);
+/* Writes the SubjectPublicKeyInfo PEM of a public key (for tools outside loci) into out (cap bytes). */
+int ed25519_public_pem(const uint8_t pub[ED25519_KEY_LEN], char *out, size_t cap);
+
 /* Derives a 32-byte subkey for a named purpose: HMAC-SHA256(master, "loci/" || purpose). */
 void crypto_derive(const uint8_t master[32], const char *purpose, uint8_t out[32]);
 

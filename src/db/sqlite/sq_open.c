@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/sqlite/sq.h"
 
@@ -41,6 +42,17 @@ static const char *const MIGRATIONS[] = {
     " name TEXT NOT NULL, reason TEXT NOT NULL, queued_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
     " last_error TEXT);"
     "CREATE INDEX erasures_store ON erasures(store);",
+    /* 2: the audit trail - one hash chain per tenant ('' for administration), chain heads,
+     * signed checkpoints; per-tenant audit keys and read auditing; upload subjects */
+    "ALTER TABLE tenants ADD COLUMN audit_key BLOB;"
+    "ALTER TABLE tenants ADD COLUMN audit_reads INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN subject TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE audit_entries(tenant TEXT NOT NULL, seq INTEGER NOT NULL, time INTEGER NOT NULL, actor TEXT NOT NULL,"
+    " action TEXT NOT NULL, subject TEXT NOT NULL, detail TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL,"
+    " PRIMARY KEY(tenant, seq)) WITHOUT ROWID;"
+    "CREATE TABLE audit_heads(tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE audit_checkpoints(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, root BLOB NOT NULL, heads TEXT NOT NULL,"
+    " signature BLOB NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
@@ -135,6 +147,9 @@ int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e)
     if ((rc = exec(c, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;", e)) != 0)
         goto fail;
     if (readonly && (rc = exec(c, "PRAGMA query_only=1;", e)) != 0)
+        goto fail;
+    /* deleted rows (a shredded audit key, a deleted tenant) are overwritten, not left in free pages */
+    if (!readonly && (rc = exec(c, "PRAGMA secure_delete=ON;", e)) != 0)
         goto fail;
     *out = c;
     return 0;
@@ -237,12 +252,49 @@ const db_vt_t sq_vt = {
     .upload_get = sq_read_upload_get,
     .object_list = sq_read_object_list,
     .erasure_list = sq_read_erasure_list,
+    .audit_heads = sq_read_audit_heads,
+    .audit_list = sq_read_audit_list,
+    .checkpoint_list = sq_read_checkpoint_list,
     .write_batch = sq_write_batch,
     .close = sq_close,
 };
 
 /* Opens (creating if needed) the database at path and migrates it. */
 int db_sqlite_open(const char *path, db_t **out, err_t *e);
+/* Opens an existing database at path for reading only. */
+int db_sqlite_open_readonly(const char *path, db_t **out, err_t *e);
+
+int db_sqlite_open_readonly(const char *path, db_t **out, err_t *e)
+{
+    sq_db_t *db = calloc(1, sizeof(*db));
+    sq_conn_t *c = NULL;
+    int rc, version = -1;
+    if (db == NULL || (db->path = strdup(path)) == NULL) {
+        free(db);
+        return err_set(e, ERR_NOMEM, NULL);
+    }
+    db->base.vt = &sq_vt;
+    if (access(path, R_OK) != 0) {
+        rc = err_set(e, ERR_NOT_FOUND, "no database at '%s'", path);
+        goto fail;
+    }
+    if ((rc = sq_conn_connect(db, true, &c, e)) != 0)
+        goto fail;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->h, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sq_conn_free(c);
+    if (version != NMIGRATIONS) {
+        rc = err_set(e, ERR_UNAVAILABLE, "database '%s' has schema version %d, this loci reads %d", path, version, NMIGRATIONS);
+        goto fail;
+    }
+    *out = &db->base;
+    return 0;
+fail:
+    sq_close(&db->base);
+    return rc;
+}
 
 int db_sqlite_open(const char *path, db_t **out, err_t *e)
 {

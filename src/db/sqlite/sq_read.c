@@ -109,6 +109,17 @@ static void read_tenant(sqlite3_stmt *s, tenant_t *t, arena_t *a)
     t->url_expires_max = sqlite3_column_int64(s, 4);
     t->created_at = sqlite3_column_int64(s, 5);
     t->updated_at = sqlite3_column_int64(s, 6);
+    t->audit_reads = sqlite3_column_int(s, 7) != 0;
+    t->audit_key_sealed = NULL;
+    t->audit_key_sealed_len = 0;
+    int n = sqlite3_column_bytes(s, 8);
+    const void *key = sqlite3_column_blob(s, 8);
+    if (key && n > 0) {
+        uint8_t *copy = arena_alloc(a, (size_t)n);
+        memcpy(copy, key, (size_t)n);
+        t->audit_key_sealed = copy;
+        t->audit_key_sealed_len = (size_t)n;
+    }
 }
 
 int sq_read_tenant_get(db_conn_t *conn, const char *id, tenant_t *out, arena_t *a, err_t *e)
@@ -400,6 +411,115 @@ int sq_read_erasure_list(db_conn_t *conn, size_t max, db_erasure_t **out, size_t
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
         return sq_error(c, rc, "erasure list", e);
+    *out = list;
+    *n = cnt;
+    return 0;
+}
+
+/* Copies a 32-byte hash column (zeros if it has another size). */
+static void read_hash(sqlite3_stmt *s, int i, uint8_t out[AUDIT_HASH_LEN])
+{
+    const void *p = sqlite3_column_blob(s, i);
+    if (p && sqlite3_column_bytes(s, i) == AUDIT_HASH_LEN)
+        memcpy(out, p, AUDIT_HASH_LEN);
+    else
+        memset(out, 0, AUDIT_HASH_LEN);
+}
+
+int sq_read_audit_heads(db_conn_t *conn, audit_head_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_AUDIT_HEADS);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "audit heads", e);
+    size_t cap = 16, cnt = 0;
+    audit_head_t *heads = arena_alloc(a, cap * sizeof(*heads));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cnt == cap) {
+            audit_head_t *nh = arena_alloc(a, 2 * cap * sizeof(*heads));
+            memcpy(nh, heads, cap * sizeof(*heads));
+            heads = nh;
+            cap *= 2;
+        }
+        heads[cnt].tenant = sq_text(s, 0, a);
+        heads[cnt].seq = sqlite3_column_int64(s, 1);
+        read_hash(s, 2, heads[cnt].hash);
+        cnt++;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "audit heads", e);
+    *out = heads;
+    *n = cnt;
+    return 0;
+}
+
+int sq_read_audit_list(db_conn_t *conn, const char *only_tenant, const char *after_tenant, int64_t after_seq, size_t limit,
+                       audit_entry_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, only_tenant ? SQ_AUDIT_LIST_ONE : SQ_AUDIT_LIST_ALL);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "audit list", e);
+    sq_bind_text(s, 1, only_tenant ? only_tenant : after_tenant ? after_tenant : "");
+    sqlite3_bind_int64(s, 2, after_seq);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
+    audit_entry_t *list = arena_alloc(a, (limit ? limit : 1) * sizeof(*list));
+    size_t cnt = 0;
+    int rc = SQLITE_DONE;
+    while (cnt < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        audit_entry_t *x = &list[cnt++];
+        x->tenant = sq_text(s, 0, a);
+        x->seq = sqlite3_column_int64(s, 1);
+        x->time = sqlite3_column_int64(s, 2);
+        x->actor = sq_text(s, 3, a);
+        x->action = sq_text(s, 4, a);
+        x->subject = sq_text(s, 5, a);
+        x->detail = sq_text(s, 6, a);
+        read_hash(s, 7, x->prev_hash);
+        read_hash(s, 8, x->hash);
+    }
+    if (cnt == limit)
+        rc = SQLITE_DONE;
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "audit list", e);
+    *out = list;
+    *n = cnt;
+    return 0;
+}
+
+int sq_read_checkpoint_list(db_conn_t *conn, int64_t after, size_t limit, db_checkpoint_t **out, size_t *n, arena_t *a,
+                            err_t *e)
+{
+    sq_conn_t *c = SQ_CONN(conn);
+    sqlite3_stmt *s = sq_stmt(c, SQ_CHECKPOINT_LIST);
+    if (s == NULL)
+        return sq_error(c, SQLITE_ERROR, "checkpoint list", e);
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+    db_checkpoint_t *list = arena_alloc(a, (limit ? limit : 1) * sizeof(*list));
+    size_t cnt = 0;
+    int rc = SQLITE_DONE;
+    while (cnt < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        db_checkpoint_t *x = &list[cnt++];
+        x->seq = sqlite3_column_int64(s, 0);
+        x->time = sqlite3_column_int64(s, 1);
+        read_hash(s, 2, x->root);
+        x->heads = sq_text(s, 3, a);
+        int sl = sqlite3_column_bytes(s, 4);
+        uint8_t *sig = arena_alloc(a, sl > 0 ? (size_t)sl : 1);
+        if (sl > 0)
+            memcpy(sig, sqlite3_column_blob(s, 4), (size_t)sl);
+        x->signature = sig;
+        x->signature_len = sl > 0 ? (size_t)sl : 0;
+    }
+    if (cnt == limit)
+        rc = SQLITE_DONE;
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return sq_error(c, rc, "checkpoint list", e);
     *out = list;
     *n = cnt;
     return 0;

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "db/audit.h"
 #include "db/sqlite/sq.h"
 #include "util/jsonw.h"
 
@@ -119,6 +120,71 @@ static int replace_tags(wctx_t *x, const char *tenant, const char *key, const ch
     return rc;
 }
 
+/* Appends one entry to its chain: the chain's head gives seq and prev_hash, the entry's hash
+ * covers both, and the head moves, all in the current transaction. */
+static int audit_append(wctx_t *x, const db_audit_input_t *in)
+{
+    audit_entry_t e = {.tenant = in->tenant, .time = x->w->now, .actor = in->actor, .action = in->action,
+                       .subject = in->subject ? in->subject : "", .detail = in->detail ? in->detail : "{}"};
+    sqlite3_stmt *s = stmt(x, SQ_AUDIT_HEAD_GET);
+    int rc;
+    if (s == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, e.tenant);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        e.seq = sqlite3_column_int64(s, 0) + 1;
+        if (sqlite3_column_bytes(s, 1) == AUDIT_HASH_LEN)
+            memcpy(e.prev_hash, sqlite3_column_blob(s, 1), AUDIT_HASH_LEN);
+        rc = SQLITE_DONE;
+    } else {
+        e.seq = 1;
+        memset(e.prev_hash, 0, AUDIT_HASH_LEN);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return fail(x, rc, "audit head");
+    audit_entry_hash(&e, e.hash);
+    if ((s = stmt(x, SQ_AUDIT_INSERT)) == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, e.tenant);
+    sqlite3_bind_int64(s, 2, e.seq);
+    sqlite3_bind_int64(s, 3, e.time);
+    sq_bind_text(s, 4, e.actor);
+    sq_bind_text(s, 5, e.action);
+    sq_bind_text(s, 6, e.subject);
+    sq_bind_text(s, 7, e.detail);
+    sqlite3_bind_blob(s, 8, e.prev_hash, AUDIT_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 9, e.hash, AUDIT_HASH_LEN, SQLITE_STATIC);
+    if ((rc = run(x, s, "audit entry")) != 0)
+        return rc;
+    if ((s = stmt(x, SQ_AUDIT_HEAD_PUT)) == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, e.tenant);
+    sqlite3_bind_int64(s, 2, e.seq);
+    sqlite3_bind_blob(s, 3, e.hash, AUDIT_HASH_LEN, SQLITE_STATIC);
+    if ((rc = run(x, s, "audit head")) != 0)
+        return rc;
+    x->w->audit_entries++;
+    return 0;
+}
+
+/* The subject recorded for an upload when it started (the HMAC of its key). */
+static int upload_subject(wctx_t *x, const char *tenant, const char *upload_id, const char **out)
+{
+    sqlite3_stmt *s = stmt(x, SQ_UPLOAD_SUBJECT);
+    if (s == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, tenant);
+    sq_bind_text(s, 2, upload_id);
+    int rc = sqlite3_step(s);
+    *out = rc == SQLITE_ROW ? sq_text(s, 0, x->w->arena) : NULL;
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail(x, rc, "upload subject");
+    return 0;
+}
+
 static int op_upload_begin(wctx_t *x)
 {
     db_write_t *w = x->w;
@@ -146,6 +212,7 @@ static int op_upload_begin(wctx_t *x)
     sq_bind_text(s, 11, o->attrs_json);
     sqlite3_bind_int64(s, 12, w->now);
     sqlite3_bind_int64(s, 13, up->expires_at);
+    sq_bind_text(s, 14, w->audit.subject ? w->audit.subject : "");
     if ((rc = run(x, s, "insert upload")) != 0)
         return rc;
     for (size_t i = 0; i < o->nlocs; i++) {
@@ -183,6 +250,9 @@ static int op_upload_complete(wctx_t *x)
     const object_t *o = &up.obj;
     if ((rc = current_version(x, w->tenant, o->key, &cur, &old_id)) != 0)
         return rc;
+    if (w->audit.subject == NULL && (rc = upload_subject(x, w->tenant, o->id, &w->audit.subject)) != 0)
+        return rc;
+    w->replaced_id = cur ? old_id : NULL;
     if ((rc = obj_cond_check(&up.cond, cur, &w->err)) != 0)
         return rc;
     if (cur) {
@@ -256,7 +326,10 @@ static int abort_upload(wctx_t *x, const char *tenant, const char *upload_id, co
 static int op_upload_abort(wctx_t *x)
 {
     db_write_t *w = x->w;
-    int rc = abort_upload(x, w->tenant, w->in.upload_abort.upload_id, "aborted");
+    int rc;
+    if (w->audit.subject == NULL && (rc = upload_subject(x, w->tenant, w->in.upload_abort.upload_id, &w->audit.subject)) != 0)
+        return rc;
+    rc = abort_upload(x, w->tenant, w->in.upload_abort.upload_id, "aborted");
     if (rc == ERR_NOT_FOUND)
         return err_set(&w->err, ERR_NOT_FOUND, "upload not found");
     return rc;
@@ -307,6 +380,7 @@ static int op_object_delete(wctx_t *x)
     if (w->in.object_delete.expected_version >= 0 && w->in.object_delete.expected_version != cur)
         return err_set(&w->err, ERR_PRECONDITION_FAILED, "object is at version %lld, not %lld", (long long)cur,
                        (long long)w->in.object_delete.expected_version);
+    w->replaced_id = id;
     if ((rc = erase_locations(x, w->tenant, id, "deleted")) != 0)
         return rc;
     if ((s = stmt(x, SQ_TAGS_DELETE)) == NULL)
@@ -439,6 +513,11 @@ static int op_tenant_put(wctx_t *x)
     sqlite3_bind_int64(s, 4, t->url_expires);
     sqlite3_bind_int64(s, 5, t->url_expires_max);
     sqlite3_bind_int64(s, 6, w->now);
+    sqlite3_bind_int(s, 7, t->audit_reads);
+    if (t->audit_key_sealed)
+        sqlite3_bind_blob(s, 8, t->audit_key_sealed, (int)t->audit_key_sealed_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 8);
     rc = run(x, s, "write tenant");
     buf_release(&jur);
     return rc;
@@ -485,7 +564,25 @@ static int op_key_revoke(wctx_t *x)
 static int op_erasure_done(wctx_t *x)
 {
     db_write_t *w = x->w;
-    sqlite3_stmt *s = stmt(x, w->in.erasure_done.ok ? SQ_ERASURE_DELETE : SQ_ERASURE_FAILED);
+    sqlite3_stmt *s;
+    if (w->in.erasure_done.ok) {
+        /* what was erased, for the audit entry */
+        if ((s = stmt(x, SQ_ERASURE_GET)) == NULL)
+            return x->fatal;
+        sqlite3_bind_int64(s, 1, w->in.erasure_done.seq);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            w->erased.tenant = sq_text(s, 0, w->arena);
+            w->erased.store = sq_text(s, 1, w->arena);
+            w->erased.name = sq_text(s, 2, w->arena);
+        }
+        sqlite3_reset(s);
+        if (rc == SQLITE_DONE)
+            return err_set(&w->err, ERR_NOT_FOUND, "no such erasure");
+        if (rc != SQLITE_ROW)
+            return fail(x, rc, "erasure");
+    }
+    s = stmt(x, w->in.erasure_done.ok ? SQ_ERASURE_DELETE : SQ_ERASURE_FAILED);
     if (s == NULL)
         return x->fatal;
     sqlite3_bind_int64(s, 1, w->in.erasure_done.seq);
@@ -503,26 +600,98 @@ static int op_uploads_expire(wctx_t *x)
         return x->fatal;
     sqlite3_bind_int64(s, 1, w->now);
     size_t cap = 64, n = 0;
-    const char **pairs = arena_alloc(w->arena, 2 * cap * sizeof(char *));
+    const char **rows = arena_alloc(w->arena, 3 * cap * sizeof(char *));
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         if (n == cap) {
-            const char **np = arena_alloc(w->arena, 4 * cap * sizeof(char *));
-            memcpy(np, pairs, 2 * cap * sizeof(char *));
-            pairs = np;
+            const char **nr = arena_alloc(w->arena, 6 * cap * sizeof(char *));
+            memcpy(nr, rows, 3 * cap * sizeof(char *));
+            rows = nr;
             cap *= 2;
         }
-        pairs[2 * n] = sq_text(s, 0, w->arena);
-        pairs[2 * n + 1] = sq_text(s, 1, w->arena);
+        for (int k = 0; k < 3; k++)
+            rows[3 * n + k] = sq_text(s, k, w->arena);
         n++;
     }
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
         return fail(x, rc, "expired uploads");
-    for (size_t i = 0; i < n; i++)
-        if ((rc = abort_upload(x, pairs[2 * i], pairs[2 * i + 1], "expired")) != 0 && rc != ERR_NOT_FOUND)
+    for (size_t i = 0; i < n; i++) {
+        const char *tenant = rows[3 * i], *id = rows[3 * i + 1];
+        if ((rc = abort_upload(x, tenant, id, "expired")) != 0) {
+            if (rc == ERR_NOT_FOUND)
+                continue;
             return rc;
+        }
+        char *detail = arena_printf(w->arena, "{\"upload_id\":\"%s\"}", id);
+        db_audit_input_t in = {tenant, "system", "upload_expired", rows[3 * i + 2], detail};
+        if ((rc = audit_append(x, &in)) != 0)
+            return rc;
+    }
     w->affected = (int64_t)n;
     return 0;
+}
+
+/* Runs a statement bound to one tenant id (and, for ?2, the time); returns the rows changed. */
+static int run_tenant(wctx_t *x, sq_stmt_id_t id, const char *tenant, int64_t *changed)
+{
+    sqlite3_stmt *s = stmt(x, id);
+    if (s == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, tenant);
+    if (sqlite3_bind_parameter_count(s) >= 2)
+        sqlite3_bind_int64(s, 2, x->w->now);
+    int rc = run(x, s, "delete tenant");
+    if (rc == 0 && changed)
+        *changed = sqlite3_changes(x->c->h);
+    return rc;
+}
+
+static int op_tenant_delete(wctx_t *x)
+{
+    db_write_t *w = x->w;
+    const char *id = w->in.tenant_delete.id;
+    bool exists;
+    int rc;
+    if ((rc = tenant_exists(x, id, &exists)) != 0)
+        return rc;
+    if (!exists)
+        return err_set(&w->err, ERR_NOT_FOUND, "tenant '%s' not found", id);
+    /* every copy it had goes to the erasure queue; then its rows, tokens and audit key go */
+    static const sq_stmt_id_t steps[] = {SQ_TD_ERASE, SQ_TD_LOCATIONS, SQ_TD_TAGS,   SQ_TD_OBJECTS,
+                                         SQ_TD_UPLOADS, SQ_TD_KEYS,    SQ_TD_TENANT};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if ((rc = run_tenant(x, steps[i], id, steps[i] == SQ_TD_OBJECTS ? &w->affected : NULL)) != 0)
+            return rc;
+    return 0;
+}
+
+static int op_audit_append(wctx_t *x)
+{
+    db_write_t *w = x->w;
+    for (size_t i = 0; i < w->in.audit_append.n; i++) {
+        int rc = audit_append(x, &w->in.audit_append.entries[i]);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int op_checkpoint_add(wctx_t *x)
+{
+    const db_checkpoint_t *cp = x->w->in.checkpoint_add.cp;
+    sqlite3_stmt *s = stmt(x, SQ_CHECKPOINT_INSERT);
+    if (s == NULL)
+        return x->fatal;
+    sqlite3_bind_int64(s, 1, cp->seq);
+    sqlite3_bind_int64(s, 2, cp->time);
+    sqlite3_bind_blob(s, 3, cp->root, AUDIT_HASH_LEN, SQLITE_STATIC);
+    sq_bind_text(s, 4, cp->heads);
+    sqlite3_bind_blob(s, 5, cp->signature, (int)cp->signature_len, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return err_set(&x->w->err, ERR_CONFLICT, "checkpoint %lld exists", (long long)cp->seq);
+    return rc == SQLITE_DONE ? 0 : fail(x, rc, "checkpoint");
 }
 
 typedef int (*op_fn)(wctx_t *x);
@@ -534,6 +703,8 @@ static const op_fn OPS[] = {
     [DB_OP_STORE_DELETE] = op_store_delete,   [DB_OP_TENANT_PUT] = op_tenant_put,
     [DB_OP_KEY_CREATE] = op_key_create,       [DB_OP_KEY_REVOKE] = op_key_revoke,
     [DB_OP_ERASURE_DONE] = op_erasure_done,   [DB_OP_UPLOADS_EXPIRE] = op_uploads_expire,
+    [DB_OP_TENANT_DELETE] = op_tenant_delete, [DB_OP_AUDIT_APPEND] = op_audit_append,
+    [DB_OP_CHECKPOINT_ADD] = op_checkpoint_add,
 };
 
 /* Runs a control statement (BEGIN, SAVEPOINT, ...); returns the SQLite result code. */
@@ -562,6 +733,9 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
         err_clear(&w->err);
         w->created = false;
         w->affected = 0;
+        w->audit_entries = 0;
+        w->replaced_id = NULL;
+        memset(&w->erased, 0, sizeof(w->erased));
         if ((rc = control(c, SQ_SP_BEGIN)) != SQLITE_OK)
             goto rollback;
         size_t nops = sizeof(OPS) / sizeof(OPS[0]);
@@ -572,6 +746,15 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
         }
         if (w->rc != 0 && w->err.code == 0)
             err_set(&w->err, w->rc, NULL);
+        /* the change's audit entry, in the same transaction: both are there, or neither */
+        db_audit_input_t entry;
+        if (w->rc == 0 && db_audit_describe(w, &entry, w->arena)) {
+            audit_append(&x, &entry);
+            if (x.fatal) {
+                rc = SQLITE_IOERR;
+                goto rollback;
+            }
+        }
         if (w->rc != 0 && (rc = control(c, SQ_SP_ROLLBACK)) != SQLITE_OK)
             goto rollback;
         if ((rc = control(c, SQ_SP_RELEASE)) != SQLITE_OK)
@@ -579,6 +762,13 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     }
     if ((rc = control(c, SQ_TX_COMMIT)) != SQLITE_OK)
         goto rollback;
+    /* crypto-shredding: a deleted tenant's audit key must not survive in old WAL frames */
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i]->op == DB_OP_TENANT_DELETE && ops[i]->rc == 0) {
+            sqlite3_exec(c->h, "PRAGMA wal_checkpoint(TRUNCATE);", NULL, NULL, NULL);
+            break;
+        }
+    }
     return 0;
 rollback:
     control(c, SQ_TX_ROLLBACK);

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "db/audit_verify.h"
 #include "db/db.h"
 #include "db/writer.h"
 #include "unit/test.h"
@@ -345,5 +348,66 @@ TEST(db_expire_and_reopen)
     tenant_t t;
     CHECK_INT(f.db->vt->tenant_get(f.c, "acme", &t, &f.a, &e), 0);
     CHECK_INT(db_open("postgres://nope", &f.db, &e) != 0, 1); /* not a backend yet: a clear refusal */
+    teardown(&f);
+}
+
+/* Every applied op appends exactly one entry in its transaction; a refused op appends none. */
+TEST(db_audit_same_transaction)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0); /* admin chain: tenant_created */
+    CHECK_INT(store_object(&f, "acme", "k", "eu1.00000000000000000000000001", "{}", NOCOND), 0);
+    cond_t inm = {COND_IF_NONE_MATCH, 0};
+    CHECK_INT(store_object(&f, "acme", "k", "eu1.00000000000000000000000002", "{}", inm), ERR_PRECONDITION_FAILED);
+    db_write_t d = {.op = DB_OP_OBJECT_DELETE, .tenant = "acme"};
+    d.in.object_delete.key = "missing";
+    d.in.object_delete.expected_version = -1;
+    CHECK_INT(run(&f, &d), ERR_NOT_FOUND);
+    CHECK_INT(d.audit_entries, 0);
+    audit_entry_t *es;
+    size_t n;
+    CHECK_INT(f.db->vt->audit_list(f.c, "acme", NULL, 0, 100, &es, &n, &f.a, &e), 0);
+    CHECK_INT(n, 2); /* upload_started, upload_committed: nothing from the refused ones */
+    CHECK_STR(es[0].action, "upload_started");
+    CHECK_STR(es[1].action, "upload_committed");
+    CHECK_INT(es[1].seq, 2);
+    CHECK(memcmp(es[1].prev_hash, es[0].hash, 32) == 0);
+    CHECK_INT(f.db->vt->audit_list(f.c, "", NULL, 0, 100, &es, &n, &f.a, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_STR(es[0].action, "tenant_created");
+    audit_head_t *heads;
+    CHECK_INT(f.db->vt->audit_heads(f.c, &heads, &n, &f.a, &e), 0);
+    CHECK_INT(n, 2);
+    CHECK_STR(heads[1].tenant, "acme");
+    CHECK_INT(heads[1].seq, 2);
+    /* the chain verifies; editing a row is found */
+    uint8_t pub[32] = {0};
+    audit_report_t r;
+    CHECK_INT(db_audit_verify(f.c, pub, &r, &e), 0);
+    CHECK(r.ok);
+    CHECK_INT(r.entries, 3);
+    sqlite3 *h;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/t.db", f.dir);
+    CHECK_INT(sqlite3_open(path, &h), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(h, "UPDATE audit_entries SET actor='x' WHERE tenant='acme' AND seq=2", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_INT(db_audit_verify(f.c, pub, &r, &e), 0);
+    CHECK(!r.ok);
+    CHECK_STR(r.problem.tenant, "acme");
+    CHECK_INT(r.problem.seq, 2);
+    /* deleting the tenant: rows and key gone, chain kept, one admin entry */
+    db_write_t td = {.op = DB_OP_TENANT_DELETE};
+    td.in.tenant_delete.id = "acme";
+    CHECK_INT(run(&f, &td), 0);
+    CHECK_INT(td.affected, 1);
+    tenant_t t;
+    CHECK_INT(f.db->vt->tenant_get(f.c, "acme", &t, &f.a, &e), ERR_NOT_FOUND);
+    CHECK_INT(f.db->vt->audit_list(f.c, "", NULL, 0, 100, &es, &n, &f.a, &e), 0);
+    CHECK_INT(n, 2);
+    CHECK_STR(es[1].action, "tenant_deleted");
+    CHECK_INT(run(&f, &td), ERR_NOT_FOUND);
     teardown(&f);
 }
