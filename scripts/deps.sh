@@ -16,13 +16,34 @@ test) want="$build_pkgs $test_pkgs" ;;
 *) echo "usage: $0 build|test" >&2; exit 2 ;;
 esac
 
+# The npm clients the tests use (official SDKs as reference signers, Azurite as a verifier),
+# pinned by tests/node/package-lock.json; installed only for `test`.
+npm_deps() {
+    [ "${1:-build}" = test ] || return 0
+    dir=$(cd "$(dirname "$0")/../tests/node" && pwd)
+    stamp="$dir/node_modules/.loci-lock"
+    if [ -f "$stamp" ] && cmp -s "$stamp" "$dir/package-lock.json"; then
+        return 0
+    fi
+    echo "installing test clients from npm (tests/node)" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) && cp "$dir/package-lock.json" "$stamp"
+}
+
 missing=""
+# Node.js may come from elsewhere than Debian (the machine image has one): only ask apt for it
+# when there is no node/npm at all.
+if [ "${1:-build}" = test ] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+    missing="nodejs npm"
+fi
 for p in $want; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    npm_deps "${1:-build}"
+    exit 0
+fi
 
 echo "installing:$missing" >&2
 sudo=""
@@ -40,4 +61,5 @@ fi
 $sudo apt-get update -q >/dev/null || true
 $sudo apt-get install -y -q --no-install-recommends $missing >/dev/null
 [ -n "$added_policy" ] && $sudo rm -f "$policy"
+npm_deps "${1:-build}"
 exit 0
