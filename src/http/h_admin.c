@@ -159,9 +159,11 @@ static int store_parse(rq_t *rq, store_put_state_t *ps, json_t *body)
             return err_set(&rq->err, ERR_BAD_REQUEST, "a local store takes no endpoint, bucket or credentials");
         return 0;
     }
+    if (st->endpoint == NULL && strcmp(st->provider, "gcs") == 0)
+        st->endpoint = "https://storage.googleapis.com";
     if (st->endpoint == NULL || !url_ok(st->endpoint, true))
         return err_set(&rq->err, ERR_BAD_REQUEST, "'endpoint' must be an http:// or https:// URL");
-    if (strcmp(st->provider, "s3") == 0 && (st->bucket == NULL || st->bucket[0] == '\0'))
+    if (st->bucket == NULL || st->bucket[0] == '\0')
         return err_set(&rq->err, ERR_BAD_REQUEST, "'bucket' is required");
     if (creds && !json_is_null(creds)) {
         if (!json_is_object(creds) || json_object_size(creds) == 0)
@@ -173,9 +175,6 @@ static int store_parse(rq_t *rq, store_put_state_t *ps, json_t *body)
             if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 16384)
                 return err_set(&rq->err, ERR_BAD_REQUEST, "credential '%.64s' must be a non-empty string", k);
         }
-        if (strcmp(st->provider, "s3") == 0 &&
-            (!json_object_get(creds, "access_key_id") || !json_object_get(creds, "secret_access_key")))
-            return err_set(&rq->err, ERR_BAD_REQUEST, "s3 credentials need access_key_id and secret_access_key");
         /* the signer must accept them before they are stored */
         store_t probe = *st;
         store_cred_t *list = arena_alloc(&rq->arena, json_object_size(creds) * sizeof(*list));

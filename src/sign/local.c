@@ -38,6 +38,8 @@ static int local_create(const store_t *st, signer_t **out, err_t *e)
 
 const signer_vt_t sign_local = {
     .provider = "local",
+    /* loci buffers a local PUT whole (libh2o 2.2): no multipart; the size is local_max_object_size */
+    .limits = {.single_put_max = INT64_MAX, .part_min = 0, .part_max = 0, .parts_max = 0},
     .create = local_create,
     .presign = sign_s3_presign,
     .destroy = sign_s3_destroy,

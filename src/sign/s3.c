@@ -95,9 +95,9 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
 {
     s3_signer_t *s = (s3_signer_t *)base;
     buf_t uri = BUF_INIT, host = BUF_INIT, url_host = BUF_INIT, query = BUF_INIT, url = BUF_INIT;
-    sigv4_kv_t hdrs[3];
-    size_t nh = 0;
-    char len[24], date[17], checksum[48];
+    sigv4_kv_t hdrs[3], q[2];
+    size_t nh = 0, nq = 0;
+    char len[24], date[17], checksum[48], part[16];
     uint8_t key[32];
     int rc = 0;
 
@@ -112,18 +112,53 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
         rc |= buf_puts(&host, s->ep.host);
         rc |= buf_puts(&url_host, s->ep.url_host);
     }
-    if (strcmp(rq->method, "PUT") == 0) {
+    /* the operation's query parameters (they are signed) */
+    switch (rq->op) {
+    case SIGN_OP_OBJECT:
+        if (strcmp(rq->method, "GET") == 0) {
+            if (rq->response_content_disposition)
+                q[nq++] = (sigv4_kv_t){"response-content-disposition", rq->response_content_disposition};
+            if (rq->response_content_type)
+                q[nq++] = (sigv4_kv_t){"response-content-type", rq->response_content_type};
+        }
+        break;
+    case SIGN_OP_PART:
+        snprintf(part, sizeof(part), "%d", rq->part_number);
+        q[nq++] = (sigv4_kv_t){"partNumber", part};
+        q[nq++] = (sigv4_kv_t){"uploadId", rq->mp_id ? rq->mp_id : ""};
+        break;
+    case SIGN_OP_MP_CREATE:
+        q[nq++] = (sigv4_kv_t){"uploads", ""};
+        break;
+    case SIGN_OP_MP_COMPLETE:
+    case SIGN_OP_MP_ABORT:
+        q[nq++] = (sigv4_kv_t){"uploadId", rq->mp_id ? rq->mp_id : ""};
+        break;
+    }
+    if (rq->op != SIGN_OP_OBJECT && rq->op != SIGN_OP_MP_CREATE && (rq->mp_id == NULL || *rq->mp_id == '\0')) {
+        rc = err_set(e, ERR_BAD_REQUEST, "no multipart upload id");
+        goto out;
+    }
+    for (size_t i = 0; i < nq; i++) {
+        if (!header_value_ok(q[i].value)) {
+            rc = err_set(e, ERR_BAD_REQUEST, "'%s' must be printable ascii", q[i].name);
+            goto out;
+        }
+    }
+    /* a PUT (object or part) binds its length, type and checksum; creating a multipart upload its type */
+    bool binds = strcmp(rq->method, "PUT") == 0 || rq->op == SIGN_OP_MP_CREATE;
+    if (binds) {
         if (rq->content_type && !header_value_ok(rq->content_type)) {
             rc = err_set(e, ERR_BAD_REQUEST, "content type must be printable ascii");
             goto out;
         }
-        if (rq->content_length >= 0) {
+        if (rq->content_length >= 0 && rq->op != SIGN_OP_MP_CREATE) {
             snprintf(len, sizeof(len), "%lld", (long long)rq->content_length);
             hdrs[nh++] = (sigv4_kv_t){"content-length", len};
         }
-        if (rq->content_type)
+        if (rq->content_type && rq->op != SIGN_OP_PART)
             hdrs[nh++] = (sigv4_kv_t){"content-type", rq->content_type};
-        if (rq->sha256_hex) {
+        if (rq->sha256_hex && rq->op == SIGN_OP_OBJECT) {
             uint8_t d[32];
             if (hex_decode(rq->sha256_hex, strlen(rq->sha256_hex), d, 32) != 0) {
                 rc = err_set(e, ERR_BAD_REQUEST, "sha256 must be 64 hex digits");
@@ -141,6 +176,8 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
         .method = rq->method,
         .host = host.base,
         .canonical_uri = uri.base,
+        .query = q,
+        .nquery = nq,
         .headers = hdrs,
         .nheaders = nh,
         .access_key = s->akid,
@@ -209,6 +246,8 @@ static int s3_create(const store_t *st, signer_t **out, err_t *e)
 
 const signer_vt_t sign_s3 = {
     .provider = "s3",
+    /* S3: 5 GiB per PUT; parts of 5 MiB to 5 GiB, at most 10,000 */
+    .limits = {.single_put_max = INT64_C(5) << 30, .part_min = INT64_C(5) << 20, .part_max = INT64_C(5) << 30, .parts_max = 10000},
     .create = s3_create,
     .presign = sign_s3_presign,
     .destroy = sign_s3_destroy,

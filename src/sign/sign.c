@@ -5,9 +5,13 @@
 
 #include <string.h>
 
-#include "sign/s3.h"
+#include "sign/providers.h"
 
-static const signer_vt_t *const PROVIDERS[] = {&sign_s3, &sign_local};
+static const signer_vt_t *const PROVIDERS[] = {
+#define SIGN_PROVIDER_ENTRY(name) &sign_##name,
+    SIGN_PROVIDERS(SIGN_PROVIDER_ENTRY)
+#undef SIGN_PROVIDER_ENTRY
+};
 
 const signer_vt_t *sign_provider(const char *provider)
 {
@@ -44,15 +48,29 @@ int sign_presign(signer_t *s, const cset_t *allowed, const char *tenant, const s
         return err_set(e, ERR_RESIDENCY_VIOLATION, "store '%s' (%s) is outside tenant '%s' jurisdictions [%s]", st->id, st->country,
                        tenant ? tenant : "", set);
     }
-    static const char *const methods[] = {"GET", "PUT", "HEAD", "DELETE"};
-    bool ok = false;
-    for (size_t i = 0; i < 4 && !ok; i++)
-        ok = rq->method && strcmp(rq->method, methods[i]) == 0;
-    if (!ok)
-        return err_set(e, ERR_BAD_REQUEST, "cannot sign method '%s'", rq->method ? rq->method : "");
-    if (rq->name == NULL || *rq->name == '\0')
+    sign_request_t r = *rq;
+    if (r.op == SIGN_OP_OBJECT) {
+        static const char *const methods[] = {"GET", "PUT", "HEAD", "DELETE"};
+        bool ok = false;
+        for (size_t i = 0; i < 4 && !ok; i++)
+            ok = r.method && strcmp(r.method, methods[i]) == 0;
+        if (!ok)
+            return err_set(e, ERR_BAD_REQUEST, "cannot sign method '%s'", r.method ? r.method : "");
+    } else {
+        /* multipart steps have fixed methods (a provider may use another, e.g. Azure's PUT) */
+        if (s->vt->limits.part_min <= 0)
+            return err_set(e, ERR_BAD_REQUEST, "store '%s' (%s) has no multipart uploads", st->id, s->vt->provider);
+        static const char *const mp_methods[] = {
+            [SIGN_OP_PART] = "PUT", [SIGN_OP_MP_CREATE] = "POST", [SIGN_OP_MP_COMPLETE] = "POST", [SIGN_OP_MP_ABORT] = "DELETE"};
+        if (r.op < SIGN_OP_PART || r.op > SIGN_OP_MP_ABORT)
+            return err_set(e, ERR_BAD_REQUEST, "unknown signing operation");
+        r.method = mp_methods[r.op];
+        if (r.op == SIGN_OP_PART && (r.part_number < 1 || r.part_number > s->vt->limits.parts_max))
+            return err_set(e, ERR_BAD_REQUEST, "part number must be 1 to %d", s->vt->limits.parts_max);
+    }
+    if (r.name == NULL || *r.name == '\0')
         return err_set(e, ERR_BAD_REQUEST, "no object name to sign");
-    if (rq->expires < 1 || rq->expires > SIGN_MAX_EXPIRES)
+    if (r.expires < 1 || r.expires > SIGN_MAX_EXPIRES)
         return err_set(e, ERR_BAD_REQUEST, "url lifetime must be 1 to %d seconds", SIGN_MAX_EXPIRES);
-    return s->vt->presign(s, rq, out, a, e);
+    return s->vt->presign(s, &r, out, a, e);
 }

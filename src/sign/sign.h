@@ -31,14 +31,36 @@ typedef struct sign_header {
     const char *value;
 } sign_header_t;
 
+/* What a signed URL is for. Plain object access is SIGN_OP_OBJECT; the others drive large
+ * uploads in parts, each provider in its own protocol (a provider without multipart support
+ * refuses them with ERR_BAD_REQUEST):
+ *   s3, gcs (XML API): POST ?uploads, PUT ?partNumber=N&uploadId=U, POST ?uploadId=U, DELETE ?uploadId=U
+ *   azure: PUT ?comp=block&blockid=B (B = base64 of the 8-digit part number), PUT ?comp=blocklist;
+ *          nothing to create or abort (uncommitted blocks expire at the store) */
+typedef enum sign_op {
+    SIGN_OP_OBJECT = 0,  /* the object itself: method GET, PUT, HEAD or DELETE */
+    SIGN_OP_PART,        /* PUT part part_number of multipart upload mp_id */
+    SIGN_OP_MP_CREATE,   /* start a multipart upload (POST) */
+    SIGN_OP_MP_COMPLETE, /* assemble the parts (s3/gcs: POST; azure: PUT) */
+    SIGN_OP_MP_ABORT,    /* abandon the upload (DELETE) */
+} sign_op_t;
+
 typedef struct sign_request {
-    const char *method;       /* "GET", "PUT", "HEAD", "DELETE" */
+    sign_op_t op;             /* SIGN_OP_OBJECT unless a multipart step */
+    const char *method;       /* "GET", "PUT", "HEAD", "DELETE" (SIGN_OP_OBJECT; others imply theirs) */
     const char *name;         /* the object's name inside the store, raw (not encoded) */
     int64_t now;              /* signing time, Unix seconds */
     int64_t expires;          /* lifetime in seconds, 1..SIGN_MAX_EXPIRES */
     const char *content_type; /* PUT: bound into the signature when not NULL */
     int64_t content_length;   /* PUT: bound into the signature when >= 0; otherwise -1 */
     const char *sha256_hex;   /* PUT: optional checksum, bound where the provider can */
+    int part_number;          /* SIGN_OP_PART: 1..10000 */
+    const char *mp_id;        /* SIGN_OP_PART/_COMPLETE/_ABORT: the store's multipart upload id (s3, gcs) */
+    /* GET: what the store should answer with instead of the stored values, so a browser saves
+     * the download under the user's name (S3 response-content-*, GCS the same, Azure rscd/rsct,
+     * Swift filename=); NULL leaves the stored value */
+    const char *response_content_disposition;
+    const char *response_content_type;
 } sign_request_t;
 
 typedef struct sign_result {
@@ -50,8 +72,17 @@ typedef struct sign_result {
 
 typedef struct signer signer_t;
 
+/* What a provider's stores accept, for choosing single PUT or multipart. */
+typedef struct sign_limits {
+    int64_t single_put_max; /* the largest object one PUT may carry */
+    int64_t part_min;       /* the smallest part but the last (0: no multipart) */
+    int64_t part_max;       /* the largest part */
+    int parts_max;          /* the most parts */
+} sign_limits_t;
+
 typedef struct signer_vt {
     const char *provider; /* "s3", "local", ... */
+    sign_limits_t limits;
     /* Makes a signer for store st (which must outlive it). Returns 0 or ERR_BAD_REQUEST when the
      * store's configuration or credentials are unusable, with the reason in e. */
     int (*create)(const store_t *st, signer_t **out, err_t *e);

@@ -3,9 +3,12 @@
  * and prints one line per request: the URL, a tab, the headers the client must send (JSON
  * object, keys sorted). A request that cannot be signed prints "ERROR <message>".
  *
- * Input fields: provider ("s3"/"local"), endpoint, bucket, region, path_style, public_host,
- * store_id, access_key_id, secret_access_key, method, key, now (Unix seconds), expires,
- * content_type, content_length, sha256 (hex).
+ * Input fields: provider (any signing provider), endpoint, bucket, region, path_style,
+ * public_host, account, store_id; credentials as "credentials": {name: value, ...} (or the
+ * s3 shorthand access_key_id, secret_access_key); method, key, now (Unix seconds), expires,
+ * content_type, content_length, sha256 (hex); op ("object", "part", "mp_create",
+ * "mp_complete", "mp_abort"), part_number, mp_id; response_content_disposition,
+ * response_content_type.
  *
  * A line with "verify": {"url", "method", "headers": {lowercase name: value}, "now", "host"}
  * instead asks sign_local_verify whether that request (e.g. a URL botocore signed) is valid for
@@ -66,7 +69,18 @@ static void verify(const store_t *st, json_t *v)
 static void presign(const store_t *st, json_t *in)
 {
     json_t *cl = json_object_get(in, "content_length");
-    sign_request_t rq = {.method = str(in, "method"),
+    static const char *const ops[] = {"object", "part", "mp_create", "mp_complete", "mp_abort"};
+    const char *op = str(in, "op");
+    sign_op_t opv = SIGN_OP_OBJECT;
+    for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(op, ops[i]) == 0)
+            opv = (sign_op_t)i;
+    sign_request_t rq = {.op = opv,
+                         .part_number = (int)json_integer_value(json_object_get(in, "part_number")),
+                         .mp_id = str(in, "mp_id"),
+                         .response_content_disposition = str(in, "response_content_disposition"),
+                         .response_content_type = str(in, "response_content_type"),
+                         .method = str(in, "method"),
                          .name = str(in, "key"),
                          .now = json_integer_value(json_object_get(in, "now")),
                          .expires = json_integer_value(json_object_get(in, "expires")),
@@ -108,7 +122,19 @@ int main(void)
             rc = 1;
             break;
         }
-        store_cred_t creds[2] = {{"access_key_id", str(in, "access_key_id")}, {"secret_access_key", str(in, "secret_access_key")}};
+        store_cred_t creds[16] = {{"access_key_id", str(in, "access_key_id")}, {"secret_access_key", str(in, "secret_access_key")}};
+        size_t ncreds = 2;
+        json_t *cj = json_object_get(in, "credentials");
+        if (json_is_object(cj)) {
+            const char *k;
+            json_t *v;
+            ncreds = 0;
+            json_object_foreach(cj, k, v)
+            {
+                if (ncreds < 16 && json_is_string(v))
+                    creds[ncreds++] = (store_cred_t){k, json_string_value(v)};
+            }
+        }
         store_t st = {.id = str(in, "store_id") ? str(in, "store_id") : "s",
                       .provider = str(in, "provider"),
                       .endpoint = str(in, "endpoint"),
@@ -117,8 +143,9 @@ int main(void)
                       .country = "DE",
                       .path_style = json_is_true(json_object_get(in, "path_style")),
                       .public_host = str(in, "public_host"),
+                      .account = str(in, "account"),
                       .creds = creds,
-                      .ncreds = 2};
+                      .ncreds = ncreds};
         if (json_is_object(json_object_get(in, "verify")))
             verify(&st, json_object_get(in, "verify"));
         else
