@@ -7,7 +7,7 @@ set -eu
 
 build_pkgs="gcc make pkg-config libh2o-evloop-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
 libjansson-dev libyaml-dev libpq-dev"
-test_pkgs="curl sqlite3 python3-botocore python3-yaml memcached
+test_pkgs="curl sqlite3 python3-botocore python3-yaml python3-swiftclient memcached
 swift swift-proxy swift-object swift-container swift-account"
 
 case "${1:-build}" in
