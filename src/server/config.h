@@ -16,22 +16,22 @@
 #include "util/err.h"
 
 typedef struct config {
-    char *data_dir;                /* ./var */
-    char *listen;                  /* 127.0.0.1:7700 */
-    int threads;                   /* event-loop threads; 0 = one per core */
-    char *public_url;              /* base URL clients use to reach loci (local-store URLs); default http://<listen> */
-    char *cell;                    /* this deployment's cell name, in ids and tokens ("eu1") */
-    char *database;                /* "" = SQLite in <data_dir>/loci.db; "sqlite:PATH" */
-    char *local_country;           /* country of the default local store ("DE") */
-    char *local_region;            /* region name of the default local store ("local") */
-    int64_t local_max_object_size; /* largest PUT to a local store (1 GiB) */
-    int64_t max_object_size;       /* largest object size accepted (5 GiB, the S3 single-PUT limit) */
-    bool log_requests;             /* one JSON line per request on stderr */
-    int request_timeout_ms;        /* a request (headers and body) must arrive within this; also keep-alive idle */
-    int shutdown_timeout_ms;       /* graceful shutdown waits this long for in-flight requests */
-    int header_max;                /* request line + headers, bytes */
-    int io_threads;                /* pool for blocking I/O (store probes, local files) */
-    int write_batch_max;           /* most writes in one transaction (group commit) */
+    char *data_dir;                   /* ./var */
+    char *listen;                     /* 127.0.0.1:7700 */
+    int threads;                      /* event-loop threads; 0 = one per core */
+    char *public_url;                 /* base URL clients use to reach loci (local-store URLs); default http://<listen> */
+    char *cell;                       /* this deployment's cell name, in ids and tokens ("eu1") */
+    char *database;                   /* "" = SQLite in <data_dir>/loci.db; "sqlite:PATH" */
+    char *local_country;              /* country of the default local store ("DE") */
+    char *local_region;               /* region name of the default local store ("local") */
+    int64_t local_max_object_size;    /* largest PUT to a local store (1 GiB) */
+    int64_t max_object_size;          /* largest object size accepted (5 GiB, the S3 single-PUT limit) */
+    bool log_requests;                /* one JSON line per request on stderr */
+    int request_timeout_ms;           /* a request (headers and body) must arrive within this; also keep-alive idle */
+    int shutdown_timeout_ms;          /* graceful shutdown waits this long for in-flight requests */
+    int header_max;                   /* request line + headers, bytes */
+    int io_threads;                   /* pool for blocking I/O (store probes, local files) */
+    int write_batch_max;              /* most writes in one transaction (group commit) */
     int upload_grace_s;               /* an upload is aborted this long after its URLs expire */
     int expire_interval_ms;           /* how often abandoned uploads are looked for */
     int audit_checkpoint_every;       /* sign a checkpoint after this many new entries... */

@@ -20,7 +20,7 @@
 #include "server/checkpoint.h"
 #include "util/timeutil.h"
 
-#define MAINT_ERASE_BATCH     100
+#define MAINT_ERASE_BATCH 100
 
 struct maint {
     const config_t *cfg;
@@ -155,8 +155,7 @@ static void *maint_main(void *arg)
     return NULL;
 }
 
-int maint_start(const config_t *cfg, const secrets_t *sec, db_t *db, db_writer_t *wr, stores_t *stores, maint_t **out,
-                err_t *e)
+int maint_start(const config_t *cfg, const secrets_t *sec, db_t *db, db_writer_t *wr, stores_t *stores, maint_t **out, err_t *e)
 {
     maint_t *m = calloc(1, sizeof(*m));
     if (m == NULL)

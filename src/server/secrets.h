@@ -23,7 +23,7 @@ typedef struct secrets {
     uint8_t audit_seal[32]; /* AES-256-GCM key for the tenants' audit keys */
     uint8_t audit_priv[32]; /* Ed25519 key that signs checkpoints (audit.key) */
     uint8_t audit_pub[32];
-    bool admin_generated;   /* the admin token file was created now */
+    bool admin_generated; /* the admin token file was created now */
 } secrets_t;
 
 /* Loads or creates the master key and admin token under data_dir. */

@@ -155,8 +155,8 @@ int ed25519_sign(const uint8_t priv[ED25519_KEY_LEN], const void *msg, size_t n,
     EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, ED25519_KEY_LEN);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     size_t len = ED25519_SIG_LEN;
-    int rc = k && ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, k) == 1 &&
-                     EVP_DigestSign(ctx, sig, &len, msg, n) == 1 && len == ED25519_SIG_LEN
+    int rc = k && ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, k) == 1 && EVP_DigestSign(ctx, sig, &len, msg, n) == 1 &&
+                     len == ED25519_SIG_LEN
                  ? 0
                  : ERR_INTERNAL;
     EVP_MD_CTX_free(ctx);
@@ -201,10 +201,10 @@ int ed25519_public_parse(const char *text, uint8_t pub[ED25519_KEY_LEN])
         BIO *bio = BIO_new_mem_buf(text, -1);
         EVP_PKEY *k = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
         size_t len = ED25519_KEY_LEN;
-        int rc = k && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 &&
-                         len == ED25519_KEY_LEN
-                     ? 0
-                     : ERR_BAD_REQUEST;
+        int rc =
+            k && EVP_PKEY_get_id(k) == EVP_PKEY_ED25519 && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == ED25519_KEY_LEN
+                ? 0
+                : ERR_BAD_REQUEST;
         EVP_PKEY_free(k);
         BIO_free(bio);
         return rc;
