@@ -1,5 +1,5 @@
 /*
- * remote.c - signed HEAD/DELETE requests with libcurl.
+ * remote.c - signed requests with libcurl.
  */
 #include "blob/remote.h"
 
@@ -7,67 +7,78 @@
 #include <stdio.h>
 #include <string.h>
 
+#define RESPONSE_MAX (1 << 20)
+
 void blob_remote_global_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static size_t discard(char *p, size_t size, size_t n, void *ud)
+static size_t collect(char *p, size_t size, size_t n, void *ud)
 {
-    (void)p;
-    (void)ud;
+    buf_t *b = ud;
+    if (b && b->len + size * n <= RESPONSE_MAX)
+        buf_append(b, p, size * n);
     return size * n;
 }
 
-int blob_remote_request(const char *method, const sign_result_t *su, int64_t *size, err_t *e)
+int blob_remote_call(blob_call_t *c, err_t *e)
 {
     CURL *h = curl_easy_init();
     struct curl_slist *hdrs = NULL;
     int rc = 0;
     if (h == NULL)
         return err_set(e, ERR_INTERNAL, "cannot start an HTTP request");
-    for (size_t i = 0; i < su->nheaders; i++) {
-        char line[1024];
-        /* a PUT's content headers are not part of HEAD/DELETE requests */
-        if (strcmp(method, "PUT") != 0)
-            break;
-        snprintf(line, sizeof(line), "%s: %s", su->headers[i].name, su->headers[i].value);
+    for (size_t i = 0; i < c->nheaders; i++) {
+        char line[2048];
+        snprintf(line, sizeof(line), "%s: %s", c->headers[i].name, c->headers[i].value);
         hdrs = curl_slist_append(hdrs, line);
     }
     hdrs = curl_slist_append(hdrs, "Expect:");
-    curl_easy_setopt(h, CURLOPT_URL, su->url);
+    curl_easy_setopt(h, CURLOPT_URL, c->url);
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-    if (strcmp(method, "HEAD") == 0)
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 60000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, c->response);
+    if (strcmp(c->method, "HEAD") == 0) {
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    else
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    } else {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+        if (c->body || strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body ? (const char *)c->body : "");
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
+        }
+    }
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
         rc = err_set(e, ERR_UNAVAILABLE, "store unreachable: %s", curl_easy_strerror(cc));
         goto out;
     }
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (status == 404) {
-        rc = err_set(e, ERR_NOT_FOUND, "object not at the store");
-        goto out;
-    }
-    if (status < 200 || status > 299) {
-        rc = err_set(e, ERR_CONFLICT, "store answered %ld", status);
-        goto out;
-    }
-    if (size) {
-        curl_off_t cl = -1;
-        curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
-        *size = (int64_t)cl;
-    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
+    curl_off_t cl = -1;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    c->content_length = (int64_t)cl;
 out:
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(h);
     return rc;
+}
+
+int blob_remote_request(const char *method, const sign_result_t *su, int64_t *size, err_t *e)
+{
+    /* a PUT's content headers belong to the PUT, not to HEAD or DELETE */
+    blob_call_t c = {.method = method, .url = su->url};
+    int rc = blob_remote_call(&c, e);
+    if (rc != 0)
+        return rc;
+    if (c.status == 404)
+        return err_set(e, ERR_NOT_FOUND, "object not at the store");
+    if (c.status < 200 || c.status > 299)
+        return err_set(e, ERR_CONFLICT, "store answered %ld", c.status);
+    if (size)
+        *size = c.content_length;
+    return 0;
 }

@@ -52,6 +52,7 @@ typedef struct location {
     const char *store;
     const char *name; /* the object's name inside the store: "<tenant>/<object id>" */
     loc_state_t state;
+    const char *mp_id; /* a multipart upload in progress at the store (s3, gcs), or NULL */
 } location_t;
 
 typedef struct object {
@@ -87,6 +88,8 @@ typedef struct upload {
     object_t obj; /* obj.id is the upload id; obj.version the provisional version */
     cond_t cond;
     int64_t expires_at; /* ms */
+    int64_t part_size;  /* multipart: the size of every part but the last; 0 for a single PUT */
+    int parts;          /* multipart: how many parts; 0 for a single PUT */
 } upload_t;
 
 /* Checks a condition against the committed object's version (0 = no object).

@@ -58,6 +58,7 @@ typedef struct db_erasure {
     const char *store;
     const char *name;
     int attempts;
+    const char *mp_id; /* an unfinished multipart upload to abort at the store, or NULL */
 } db_erasure_t;
 
 typedef enum db_op {
@@ -76,6 +77,7 @@ typedef enum db_op {
     DB_OP_TENANT_DELETE,    /* delete a tenant: objects, uploads, tokens, audit key; queue its copies */
     DB_OP_AUDIT_APPEND,     /* append given entries (read auditing, in batches) */
     DB_OP_CHECKPOINT_ADD,   /* store a signed checkpoint */
+    DB_OP_UPLOAD_TOUCH,     /* keep a (multipart) upload alive until at least expires_at */
 } db_op_t;
 
 /* An audit entry to append, as the caller knows it (seq, time and hashes come from the chain). */
@@ -92,7 +94,7 @@ typedef struct db_checkpoint {
     int64_t seq;
     int64_t time;
     uint8_t root[AUDIT_HASH_LEN];
-    const char *heads;      /* JSON array of {"tenant","seq","hash"} */
+    const char *heads; /* JSON array of {"tenant","seq","hash"} */
     const uint8_t *signature;
     size_t signature_len;
 } db_checkpoint_t;
@@ -113,6 +115,10 @@ struct db_write {
         struct {
             const char *upload_id;
         } upload_complete, upload_abort;
+        struct {
+            const char *upload_id;
+            int64_t expires_at; /* ms */
+        } upload_touch;
         struct {
             const char *key;
             int64_t expected_version; /* the version the change was computed from */
@@ -168,9 +174,9 @@ struct db_write {
     /* outputs */
     int rc;
     err_t err;
-    bool created;     /* *_PUT: a new row was inserted */
-    object_t obj;     /* UPLOAD_BEGIN (pending), UPLOAD_COMPLETE, OBJECT_UPDATE: the resulting object */
-    int64_t affected; /* UPLOADS_EXPIRE: uploads aborted; TENANT_DELETE: objects deleted */
+    bool created;            /* *_PUT: a new row was inserted */
+    object_t obj;            /* UPLOAD_BEGIN (pending), UPLOAD_COMPLETE, OBJECT_UPDATE: the resulting object */
+    int64_t affected;        /* UPLOADS_EXPIRE: uploads aborted; TENANT_DELETE: objects deleted */
     const char *replaced_id; /* UPLOAD_COMPLETE: the version it replaced (or NULL); OBJECT_DELETE: the deleted id */
     int64_t audit_entries;   /* entries this op appended */
     struct {

@@ -464,7 +464,7 @@ void h_object_put(rq_t *rq)
         if ((rc = sign_presign(sg, &allowed, rq->auth.tenant.id, &srq, &ps->targets[i], &rq->arena, &rq->err)) != 0)
             goto fail;
         ps->chosen[i] = st;
-        o->locs[i] = (location_t){st->id, name, LOC_PENDING};
+        o->locs[i] = (location_t){st->id, name, LOC_PENDING, NULL};
     }
     ps->ntargets = ps->placement.nchosen;
     /* an abandoned upload is aborted upload_grace_s after its URLs expire */

@@ -17,28 +17,29 @@
     X(KEY_GET, "SELECT tenant, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE key_id = ?1")                       \
     X(KEY_LIST, "SELECT key_id, secret_hash, scopes, created_at, revoked_at FROM api_keys WHERE tenant = ?1 ORDER BY key_id")      \
     X(TENANT_GET,                                                                                                                  \
-      "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, audit_reads, audit_key "       \
-      "FROM tenants WHERE id = ?1")         \
+      "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, audit_reads, audit_key "            \
+      "FROM tenants WHERE id = ?1")                                                                                                \
     X(TENANT_LIST,                                                                                                                 \
-      "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, audit_reads, audit_key "      \
-                    "FROM tenants ORDER BY id")           \
+      "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, audit_reads, audit_key "            \
+      "FROM tenants ORDER BY id")                                                                                                  \
     X(STORE_LIST, "SELECT id, provider, endpoint, bucket, region, country, status, weight, path_style, public_host, account, "     \
                   "creds, created_at, updated_at FROM stores ORDER BY id")                                                         \
     X(OBJECT_GET, "SELECT id, version, size, content_type, sha256, tags, attrs, created_at, updated_at FROM objects "              \
                   "WHERE tenant = ?1 AND key = ?2")                                                                                \
-    X(LOCATIONS_GET, "SELECT store, name, state FROM locations WHERE tenant = ?1 AND object_id = ?2 ORDER BY store")               \
-    X(UPLOAD_GET, "SELECT key, cond, cond_version, version, size, content_type, sha256, tags, attrs, created_at, expires_at "      \
-                  "FROM uploads WHERE tenant = ?1 AND id = ?2")                                                                    \
-    X(ERASURE_LIST, "SELECT seq, tenant, store, name, attempts FROM erasures ORDER BY attempts, seq LIMIT ?1")                     \
+    X(LOCATIONS_GET, "SELECT store, name, state, mp_id FROM locations WHERE tenant = ?1 AND object_id = ?2 ORDER BY store")        \
+    X(UPLOAD_GET, "SELECT key, cond, cond_version, version, size, content_type, sha256, tags, attrs, created_at, expires_at, "     \
+                  "part_size, parts FROM uploads WHERE tenant = ?1 AND id = ?2")                                                   \
+    X(ERASURE_LIST, "SELECT seq, tenant, store, name, attempts, mp_id FROM erasures ORDER BY attempts, seq LIMIT ?1")              \
     X(PING, "SELECT 1")                                                                                                            \
     /* writes */                                                                                                                   \
     X(OBJECT_VERSION, "SELECT version, id FROM objects WHERE tenant = ?1 AND key = ?2")                                            \
     X(UPLOAD_INSERT, "INSERT INTO uploads(tenant, id, key, cond, cond_version, version, size, content_type, sha256, tags, attrs, " \
-                     "created_at, expires_at, subject) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)")        \
-    X(LOCATION_INSERT, "INSERT INTO locations(tenant, object_id, store, name, state) VALUES(?1, ?2, ?3, ?4, ?5)")                  \
-    X(LOCATIONS_PRESENT, "UPDATE locations SET state = 1 WHERE tenant = ?1 AND object_id = ?2")                                    \
-    X(LOCATIONS_TO_ERASE, "INSERT INTO erasures(tenant, store, name, reason, queued_at) "                                          \
-                          "SELECT tenant, store, name, ?3, ?4 FROM locations WHERE tenant = ?1 AND object_id = ?2")                \
+                     "created_at, expires_at, subject, part_size, parts) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "    \
+                     "?12, ?13, ?14, ?15, ?16)")                                                                                   \
+    X(LOCATION_INSERT, "INSERT INTO locations(tenant, object_id, store, name, state, mp_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")       \
+    X(LOCATIONS_PRESENT, "UPDATE locations SET state = 1, mp_id = NULL WHERE tenant = ?1 AND object_id = ?2")                      \
+    X(LOCATIONS_TO_ERASE, "INSERT INTO erasures(tenant, store, name, reason, queued_at, mp_id) "                                   \
+                          "SELECT tenant, store, name, ?3, ?4, mp_id FROM locations WHERE tenant = ?1 AND object_id = ?2")         \
     X(LOCATIONS_DELETE, "DELETE FROM locations WHERE tenant = ?1 AND object_id = ?2")                                              \
     X(UPLOAD_DELETE, "DELETE FROM uploads WHERE tenant = ?1 AND id = ?2")                                                          \
     X(OBJECT_INSERT, "INSERT INTO objects(tenant, key, id, version, size, content_type, sha256, tags, attrs, created_at, "         \
@@ -61,33 +62,34 @@
     X(STORE_IN_USE, "SELECT 1 FROM locations WHERE store = ?1 UNION ALL SELECT 1 FROM erasures WHERE store = ?1 LIMIT 1")          \
     X(STORE_DELETE, "DELETE FROM stores WHERE id = ?1")                                                                            \
     X(TENANT_EXISTS, "SELECT 1 FROM tenants WHERE id = ?1")                                                                        \
-    X(TENANT_UPSERT, "INSERT INTO tenants(id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, "      \
-                     "audit_reads, audit_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "          \
-                     "jurisdictions = excluded.jurisdictions, copies = excluded.copies, url_expires = excluded.url_expires, "   \
-                     "url_expires_max = excluded.url_expires_max, audit_reads = excluded.audit_reads, "                         \
-                     "audit_key = COALESCE(tenants.audit_key, excluded.audit_key), "                                            \
+    X(TENANT_UPSERT, "INSERT INTO tenants(id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, "       \
+                     "audit_reads, audit_key) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "           \
+                     "jurisdictions = excluded.jurisdictions, copies = excluded.copies, url_expires = excluded.url_expires, "      \
+                     "url_expires_max = excluded.url_expires_max, audit_reads = excluded.audit_reads, "                            \
+                     "audit_key = COALESCE(tenants.audit_key, excluded.audit_key), "                                               \
                      "updated_at = excluded.updated_at")                                                                           \
     X(KEY_INSERT, "INSERT INTO api_keys(key_id, tenant, secret_hash, scopes, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")              \
     X(KEY_REVOKE, "UPDATE api_keys SET revoked_at = ?3 WHERE tenant = ?1 AND key_id = ?2 AND revoked_at IS NULL")                  \
     X(ERASURE_DELETE, "DELETE FROM erasures WHERE seq = ?1")                                                                       \
     X(ERASURE_FAILED, "UPDATE erasures SET attempts = attempts + 1, last_error = ?2 WHERE seq = ?1")                               \
-    X(UPLOADS_EXPIRED, "SELECT tenant, id, subject FROM uploads WHERE expires_at < ?1 LIMIT 1000")                                          \
-    X(UPLOAD_SUBJECT, "SELECT subject FROM uploads WHERE tenant = ?1 AND id = ?2")                                               \
-    X(ERASURE_GET, "SELECT tenant, store, name FROM erasures WHERE seq = ?1")                                               \
+    X(UPLOADS_EXPIRED, "SELECT tenant, id, subject FROM uploads WHERE expires_at < ?1 LIMIT 1000")                                 \
+    X(UPLOAD_TOUCH, "UPDATE uploads SET expires_at = MAX(expires_at, ?3) WHERE tenant = ?1 AND id = ?2")                           \
+    X(UPLOAD_SUBJECT, "SELECT subject FROM uploads WHERE tenant = ?1 AND id = ?2")                                                 \
+    X(ERASURE_GET, "SELECT tenant, store, name FROM erasures WHERE seq = ?1")                                                      \
     X(AUDIT_HEAD_GET, "SELECT seq, hash FROM audit_heads WHERE tenant = ?1")                                                       \
-    X(AUDIT_INSERT, "INSERT INTO audit_entries(tenant, seq, time, actor, action, subject, detail, prev_hash, hash) "              \
+    X(AUDIT_INSERT, "INSERT INTO audit_entries(tenant, seq, time, actor, action, subject, detail, prev_hash, hash) "               \
                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                                                  \
     X(AUDIT_HEAD_PUT, "INSERT INTO audit_heads(tenant, seq, hash) VALUES(?1, ?2, ?3) "                                             \
                       "ON CONFLICT(tenant) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")                                \
     X(AUDIT_HEADS, "SELECT tenant, seq, hash FROM audit_heads ORDER BY tenant")                                                    \
-    X(AUDIT_LIST_ALL, "SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "             \
+    X(AUDIT_LIST_ALL, "SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "              \
                       "WHERE (tenant, seq) > (?1, ?2) ORDER BY tenant, seq LIMIT ?3")                                              \
-    X(AUDIT_LIST_ONE, "SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "             \
+    X(AUDIT_LIST_ONE, "SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "              \
                       "WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")                                                      \
-    X(CHECKPOINT_LIST, "SELECT seq, time, root, heads, signature FROM audit_checkpoints WHERE seq > ?1 ORDER BY seq LIMIT ?2")    \
-    X(CHECKPOINT_INSERT, "INSERT INTO audit_checkpoints(seq, time, root, heads, signature) VALUES(?1, ?2, ?3, ?4, ?5)")           \
-    X(TD_ERASE, "INSERT INTO erasures(tenant, store, name, reason, queued_at) "                                                    \
-                "SELECT tenant, store, name, 'tenant deleted', ?2 FROM locations WHERE tenant = ?1")                              \
+    X(CHECKPOINT_LIST, "SELECT seq, time, root, heads, signature FROM audit_checkpoints WHERE seq > ?1 ORDER BY seq LIMIT ?2")     \
+    X(CHECKPOINT_INSERT, "INSERT INTO audit_checkpoints(seq, time, root, heads, signature) VALUES(?1, ?2, ?3, ?4, ?5)")            \
+    X(TD_ERASE, "INSERT INTO erasures(tenant, store, name, reason, queued_at, mp_id) "                                             \
+                "SELECT tenant, store, name, 'tenant deleted', ?2, mp_id FROM locations WHERE tenant = ?1")                        \
     X(TD_LOCATIONS, "DELETE FROM locations WHERE tenant = ?1")                                                                     \
     X(TD_TAGS, "DELETE FROM object_tags WHERE tenant = ?1")                                                                        \
     X(TD_OBJECTS, "DELETE FROM objects WHERE tenant = ?1")                                                                         \

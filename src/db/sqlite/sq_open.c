@@ -53,6 +53,12 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE audit_heads(tenant TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE audit_checkpoints(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, root BLOB NOT NULL, heads TEXT NOT NULL,"
     " signature BLOB NOT NULL);",
+    /* 3: multipart uploads - the part layout of an upload, the store's multipart upload id of
+     * a location, and of a copy to erase (an unfinished multipart upload is aborted) */
+    "ALTER TABLE uploads ADD COLUMN part_size INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE uploads ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE locations ADD COLUMN mp_id TEXT;"
+    "ALTER TABLE erasures ADD COLUMN mp_id TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))

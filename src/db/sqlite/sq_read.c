@@ -236,6 +236,7 @@ int sq_read_locations(sq_conn_t *c, const char *tenant, const char *object_id, o
         l->store = sq_text(s, 0, a);
         l->name = sq_text(s, 1, a);
         l->state = sqlite3_column_int(s, 2) == 1 ? LOC_PRESENT : LOC_PENDING;
+        l->mp_id = sq_text(s, 3, a);
     }
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : sq_error(c, rc, "locations", e);
@@ -301,6 +302,8 @@ int sq_read_upload_get(db_conn_t *conn, const char *tenant, const char *upload_i
     o->attrs_json = sq_text(s, 8, a);
     o->created_at = o->updated_at = sqlite3_column_int64(s, 9);
     out->expires_at = sqlite3_column_int64(s, 10);
+    out->part_size = sqlite3_column_int64(s, 11);
+    out->parts = sqlite3_column_int(s, 12);
     o->pending = true;
     sqlite3_reset(s);
     return sq_read_locations(c, tenant, o->id, o, a, e);
@@ -405,6 +408,7 @@ int sq_read_erasure_list(db_conn_t *conn, size_t max, db_erasure_t **out, size_t
         x->store = sq_text(s, 2, a);
         x->name = sq_text(s, 3, a);
         x->attempts = sqlite3_column_int(s, 4);
+        x->mp_id = sq_text(s, 5, a);
     }
     if (cnt == max)
         rc = SQLITE_DONE;
@@ -490,8 +494,7 @@ int sq_read_audit_list(db_conn_t *conn, const char *only_tenant, const char *aft
     return 0;
 }
 
-int sq_read_checkpoint_list(db_conn_t *conn, int64_t after, size_t limit, db_checkpoint_t **out, size_t *n, arena_t *a,
-                            err_t *e)
+int sq_read_checkpoint_list(db_conn_t *conn, int64_t after, size_t limit, db_checkpoint_t **out, size_t *n, arena_t *a, err_t *e)
 {
     sq_conn_t *c = SQ_CONN(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_CHECKPOINT_LIST);

@@ -124,8 +124,12 @@ static int replace_tags(wctx_t *x, const char *tenant, const char *key, const ch
  * covers both, and the head moves, all in the current transaction. */
 static int audit_append(wctx_t *x, const db_audit_input_t *in)
 {
-    audit_entry_t e = {.tenant = in->tenant, .time = x->w->now, .actor = in->actor, .action = in->action,
-                       .subject = in->subject ? in->subject : "", .detail = in->detail ? in->detail : "{}"};
+    audit_entry_t e = {.tenant = in->tenant,
+                       .time = x->w->now,
+                       .actor = in->actor,
+                       .action = in->action,
+                       .subject = in->subject ? in->subject : "",
+                       .detail = in->detail ? in->detail : "{}"};
     sqlite3_stmt *s = stmt(x, SQ_AUDIT_HEAD_GET);
     int rc;
     if (s == NULL)
@@ -213,6 +217,8 @@ static int op_upload_begin(wctx_t *x)
     sqlite3_bind_int64(s, 12, w->now);
     sqlite3_bind_int64(s, 13, up->expires_at);
     sq_bind_text(s, 14, w->audit.subject ? w->audit.subject : "");
+    sqlite3_bind_int64(s, 15, up->part_size);
+    sqlite3_bind_int(s, 16, up->parts);
     if ((rc = run(x, s, "insert upload")) != 0)
         return rc;
     for (size_t i = 0; i < o->nlocs; i++) {
@@ -223,6 +229,7 @@ static int op_upload_begin(wctx_t *x)
         sq_bind_text(s, 3, o->locs[i].store);
         sq_bind_text(s, 4, o->locs[i].name);
         sqlite3_bind_int(s, 5, LOC_PENDING);
+        sq_bind_text(s, 6, o->locs[i].mp_id);
         if ((rc = run(x, s, "insert location")) != 0)
             return rc;
     }
@@ -657,8 +664,8 @@ static int op_tenant_delete(wctx_t *x)
     if (!exists)
         return err_set(&w->err, ERR_NOT_FOUND, "tenant '%s' not found", id);
     /* every copy it had goes to the erasure queue; then its rows, tokens and audit key go */
-    static const sq_stmt_id_t steps[] = {SQ_TD_ERASE, SQ_TD_LOCATIONS, SQ_TD_TAGS,   SQ_TD_OBJECTS,
-                                         SQ_TD_UPLOADS, SQ_TD_KEYS,    SQ_TD_TENANT};
+    static const sq_stmt_id_t steps[] = {SQ_TD_ERASE,   SQ_TD_LOCATIONS, SQ_TD_TAGS,  SQ_TD_OBJECTS,
+                                         SQ_TD_UPLOADS, SQ_TD_KEYS,      SQ_TD_TENANT};
     for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
         if ((rc = run_tenant(x, steps[i], id, steps[i] == SQ_TD_OBJECTS ? &w->affected : NULL)) != 0)
             return rc;
@@ -694,17 +701,32 @@ static int op_checkpoint_add(wctx_t *x)
     return rc == SQLITE_DONE ? 0 : fail(x, rc, "checkpoint");
 }
 
+static int op_upload_touch(wctx_t *x)
+{
+    db_write_t *w = x->w;
+    sqlite3_stmt *s = stmt(x, SQ_UPLOAD_TOUCH);
+    if (s == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, w->tenant);
+    sq_bind_text(s, 2, w->in.upload_touch.upload_id);
+    sqlite3_bind_int64(s, 3, w->in.upload_touch.expires_at);
+    int rc = run(x, s, "touch upload");
+    if (rc == 0 && sqlite3_changes(x->c->h) == 0)
+        return err_set(&w->err, ERR_NOT_FOUND, "upload not found");
+    return rc;
+}
+
 typedef int (*op_fn)(wctx_t *x);
 
 static const op_fn OPS[] = {
-    [DB_OP_UPLOAD_BEGIN] = op_upload_begin,   [DB_OP_UPLOAD_COMPLETE] = op_upload_complete,
-    [DB_OP_UPLOAD_ABORT] = op_upload_abort,   [DB_OP_OBJECT_UPDATE] = op_object_update,
-    [DB_OP_OBJECT_DELETE] = op_object_delete, [DB_OP_STORE_PUT] = op_store_put,
-    [DB_OP_STORE_DELETE] = op_store_delete,   [DB_OP_TENANT_PUT] = op_tenant_put,
-    [DB_OP_KEY_CREATE] = op_key_create,       [DB_OP_KEY_REVOKE] = op_key_revoke,
-    [DB_OP_ERASURE_DONE] = op_erasure_done,   [DB_OP_UPLOADS_EXPIRE] = op_uploads_expire,
-    [DB_OP_TENANT_DELETE] = op_tenant_delete, [DB_OP_AUDIT_APPEND] = op_audit_append,
-    [DB_OP_CHECKPOINT_ADD] = op_checkpoint_add,
+    [DB_OP_UPLOAD_BEGIN] = op_upload_begin,     [DB_OP_UPLOAD_COMPLETE] = op_upload_complete,
+    [DB_OP_UPLOAD_ABORT] = op_upload_abort,     [DB_OP_OBJECT_UPDATE] = op_object_update,
+    [DB_OP_OBJECT_DELETE] = op_object_delete,   [DB_OP_STORE_PUT] = op_store_put,
+    [DB_OP_STORE_DELETE] = op_store_delete,     [DB_OP_TENANT_PUT] = op_tenant_put,
+    [DB_OP_KEY_CREATE] = op_key_create,         [DB_OP_KEY_REVOKE] = op_key_revoke,
+    [DB_OP_ERASURE_DONE] = op_erasure_done,     [DB_OP_UPLOADS_EXPIRE] = op_uploads_expire,
+    [DB_OP_TENANT_DELETE] = op_tenant_delete,   [DB_OP_AUDIT_APPEND] = op_audit_append,
+    [DB_OP_CHECKPOINT_ADD] = op_checkpoint_add, [DB_OP_UPLOAD_TOUCH] = op_upload_touch,
 };
 
 /* Runs a control statement (BEGIN, SAVEPOINT, ...); returns the SQLite result code. */

@@ -67,7 +67,7 @@ static int store_object(fixture_t *f, const char *tenant, const char *key, const
 {
     upload_t up;
     memset(&up, 0, sizeof(up));
-    location_t loc = {"local", arena_printf(&f->a, "%s/%s", tenant, id), LOC_PENDING};
+    location_t loc = {"local", arena_printf(&f->a, "%s/%s", tenant, id), LOC_PENDING, NULL};
     up.obj = (object_t){.tenant = tenant, .key = key, .id = id, .size = 5, .content_type = "text/plain", .tags_json = tags_json};
     up.obj.locs = &loc;
     up.obj.nlocs = 1;
@@ -320,7 +320,7 @@ TEST(db_expire_and_reopen)
     CHECK_INT(put_tenant(&f, "acme"), 0);
     upload_t up;
     memset(&up, 0, sizeof(up));
-    location_t loc = {"local", "acme/eu1.00000000000000000000000001", LOC_PENDING};
+    location_t loc = {"local", "acme/eu1.00000000000000000000000001", LOC_PENDING, NULL};
     up.obj =
         (object_t){.tenant = "acme", .key = "k", .id = "eu1.00000000000000000000000001", .content_type = "x", .tags_json = "{}"};
     up.obj.locs = &loc;
