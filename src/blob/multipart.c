@@ -188,7 +188,7 @@ int blob_mp_abort(const blob_mp_target_t *t, const char *mp_id, arena_t *a, err_
     if (rc != 0)
         return rc;
     buf_t body = BUF_INIT;
-    blob_call_t c = {.method = "DELETE", .url = su.url, .response = &body};
+    blob_call_t c = {.method = "DELETE", .url = su.url, .headers = su.headers, .nheaders = su.nheaders, .response = &body};
     if ((rc = blob_remote_call(&c, e)) == 0) {
         rc = answer(&c, &body, "abandoning a multipart upload", a, e);
         if (rc == ERR_NOT_FOUND)

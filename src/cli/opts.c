@@ -2,6 +2,7 @@
  * opts.c - the client commands' argument parser (see opts.h).
  */
 #include "cli/opts.h"
+#include "cli/progress.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -50,6 +51,33 @@ int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
         return -1;
     *out = (int64_t)v;
     return 0;
+}
+
+int cli_parse_size(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    static const struct {
+        const char *suffix;
+        int shift;
+    } UNITS[] = {{"", 0}, {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40}, {"TiB", 40}};
+    if (s == NULL || !(*s >= '0' && *s <= '9'))
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s)
+        return -1;
+    for (size_t i = 0; i < sizeof(UNITS) / sizeof(UNITS[0]); i++) {
+        if (strcmp(end, UNITS[i].suffix) != 0)
+            continue;
+        if (v > (INT64_MAX >> UNITS[i].shift))
+            return -1;
+        int64_t n = (int64_t)v << UNITS[i].shift;
+        if (n < min || n > max)
+            return -1;
+        *out = n;
+        return 0;
+    }
+    return -1;
 }
 
 int cli_parse_kv(const char *s, const char **k, size_t *klen, const char **v)
@@ -103,6 +131,16 @@ static int apply(const cli_opt_t *o, const char *value, int argc, cli_args_t *a,
                                (long long)o->min);
             return err_set(e, ERR_BAD_REQUEST, "invalid %s '%s': expected an integer from %lld to %lld", o->name, value,
                            (long long)o->min, (long long)o->max);
+        }
+        iv->set = true;
+        return 0;
+    }
+    case CLI_OPT_SIZE: {
+        cli_int_t *iv = o->dest;
+        if (cli_parse_size(value, o->min, o->max, &iv->v) != 0) {
+            char lo[32], hi[32];
+            return err_set(e, ERR_BAD_REQUEST, "invalid %s '%s': expected a size from %s to %s (bytes, or with K, M, G, T)",
+                           o->name, value, cli_format_bytes(o->min, lo, sizeof(lo)), cli_format_bytes(o->max, hi, sizeof(hi)));
         }
         iv->set = true;
         return 0;

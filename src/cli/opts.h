@@ -43,6 +43,7 @@ typedef enum cli_opt_kind {
     CLI_OPT_STR,  /* dest is const char **: points into argv */
     CLI_OPT_INT,  /* dest is cli_int_t *: checked against [min, max] */
     CLI_OPT_LIST, /* dest is cli_list_t *: every value, in order */
+    CLI_OPT_SIZE, /* dest is cli_int_t *: bytes, with an optional K/M/G/T (binary) suffix, in [min, max] */
 } cli_opt_kind_t;
 
 /* An integer option's value; `set` tells whether it was given. */
@@ -111,6 +112,9 @@ int cli_usage_error(const cli_spec_t *spec, const char *fmt, ...) __attribute__(
 /* Parses a whole decimal integer in [min, max] (no sign other than a leading '-', no spaces,
  * no trailing bytes). Returns 0 and *out, or -1. */
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Parses a byte count: digits with an optional suffix K, M, G, T (or KiB, MiB, GiB, TiB),
+ * powers of 1024, within [min, max]. Returns 0 or -1. Pure. */
+int cli_parse_size(const char *s, int64_t min, int64_t max, int64_t *out);
 
 /* Splits "k=v" at the first '='. Returns 0 with the key (non-empty) in *k and *klen and the value
  * (possibly empty, NUL-terminated, pointing into s) in *v; -1 if there is no '=' or the key is

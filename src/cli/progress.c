@@ -69,9 +69,11 @@ void cli_progress_init(cli_progress_t *p, const char *label, int64_t total, bool
     p->done = 0;
     p->start_ns = time_mono_ns();
     p->last_ns = 0;
+    pthread_mutex_init(&p->mu, NULL);
 }
 
-void cli_progress_update(cli_progress_t *p, int64_t done)
+/* Sets done (under p->mu) and redraws if enough time has passed. */
+static void set_done(cli_progress_t *p, int64_t done)
 {
     p->done = done;
     if (!p->enabled)
@@ -81,8 +83,23 @@ void cli_progress_update(cli_progress_t *p, int64_t done)
         draw(p, now);
 }
 
+void cli_progress_update(cli_progress_t *p, int64_t done)
+{
+    pthread_mutex_lock(&p->mu);
+    set_done(p, done);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void cli_progress_add(cli_progress_t *p, int64_t delta)
+{
+    pthread_mutex_lock(&p->mu);
+    set_done(p, p->done + delta);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void cli_progress_finish(cli_progress_t *p, bool ok)
 {
+    pthread_mutex_destroy(&p->mu);
     if (!p->enabled)
         return;
     if (ok) {

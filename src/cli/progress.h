@@ -6,6 +6,7 @@
 #ifndef LOCI_CLI_PROGRESS_H
 #define LOCI_CLI_PROGRESS_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,15 +17,19 @@ typedef struct cli_progress {
     const char *label; /* borrowed: "sha256", a store id, "download" */
     int64_t total;     /* expected bytes, or -1 if unknown */
     int64_t done;
-    int64_t start_ns; /* monotonic */
-    int64_t last_ns;  /* last redraw */
+    int64_t start_ns;   /* monotonic */
+    int64_t last_ns;    /* last redraw */
+    pthread_mutex_t mu; /* updates may come from several threads (parts uploaded in parallel) */
 } cli_progress_t;
 
 /* Starts a display for total bytes (-1 unknown) under label (borrowed, may be NULL). */
 void cli_progress_init(cli_progress_t *p, const char *label, int64_t total, bool enabled);
 /* Records that done bytes are transferred so far; redraws if enough time has passed. */
 void cli_progress_update(cli_progress_t *p, int64_t done);
-/* Draws the final state and ends the line (when ok), or clears it (when not). */
+/* Adds delta bytes (negative when a transfer restarts); safe from several threads at once. */
+void cli_progress_add(cli_progress_t *p, int64_t delta);
+/* Draws the final state and ends the line (when ok), or clears it (when not); p may then be
+ * initialised again. Every cli_progress_init is paired with one finish. */
 void cli_progress_finish(cli_progress_t *p, bool ok);
 
 /* True when progress should be shown: stderr is a terminal. */

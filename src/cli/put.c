@@ -3,8 +3,9 @@
  *
  * The file is hashed first (streaming, so its size does not matter), then loci is asked to
  * start an upload (PUT /v1/objects/{key} with size, sha256, content type, tags and attrs). It
- * answers with one signed target per copy; the file goes to each, straight to the store, and
- * the upload is committed (POST /v1/uploads/{id}/complete). Once the upload has started, any
+ * answers with one signed target per copy; the file goes to each, straight to the store (large
+ * files in parts, several at once: parts.h), and the upload is committed
+ * (POST /v1/uploads/{id}/complete, with the parts' ETags). Once the upload has started, any
  * failure (or ^C) aborts it (DELETE /v1/uploads/{id}), so nothing is left pending.
  */
 #include <errno.h>
@@ -19,12 +20,18 @@
 #include "cli/commands.h"
 #include "cli/input.h"
 #include "cli/opts.h"
+#include "cli/parts.h"
 #include "cli/progress.h"
 #include "cli/transfer.h"
 #include "util/crypto.h"
 #include "util/enc.h"
 
 #define HASH_CHUNK (256 * 1024)
+/* Defaults of --multipart-threshold, --part-size and --parallel (as the AWS CLI's, scaled up:
+ * fewer, larger parts suit uploads that go straight to the store). */
+#define PUT_THRESHOLD (INT64_C(64) << 20)
+#define PUT_PART_SIZE (INT64_C(16) << 20)
+#define PUT_PARALLEL  4
 
 /* Streams the file through SHA-256, checking that it has exactly size bytes. */
 static int hash_file(int fd, int64_t size, const char *file, uint8_t sha[SHA256_LEN], err_t *e)
@@ -67,10 +74,29 @@ out:
     return rc;
 }
 
-/* Sends the file to every target of the upload, checking that what was sent is what was
- * hashed (a file modified in between would otherwise be committed under a stale digest). */
-static int upload_targets(cli_client_t *c, json_t *targets, int fd, int64_t size, const uint8_t sha[SHA256_LEN], err_t *e)
+/* How `loci put` uploads: in parts from this size on, of about this size, this many at once. */
+typedef struct put_opts {
+    int64_t threshold, part_size;
+    int parallel;
+    const char *url, *token, *expires;
+} put_opts_t;
+
+/* True if the file is no longer what was hashed (size, modification or change time differ). */
+static bool file_changed(int fd, const struct stat *before)
 {
+    struct stat now;
+    return fstat(fd, &now) != 0 || now.st_size != before->st_size || now.st_mtim.tv_sec != before->st_mtim.tv_sec ||
+           now.st_mtim.tv_nsec != before->st_mtim.tv_nsec || now.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+           now.st_ctim.tv_nsec != before->st_ctim.tv_nsec;
+}
+
+/* Sends the file to every target of the upload: in one PUT, checking that what was sent is
+ * what was hashed (a file modified in between would otherwise be committed under a stale
+ * digest), or in parts, appending each part's ETag to parts_out. */
+static int upload_targets(cli_client_t *c, const put_opts_t *po, const char *upload_id, json_t *targets, int fd,
+                          const struct stat *st, const uint8_t sha[SHA256_LEN], json_t *parts_out, err_t *e)
+{
+    int64_t size = (int64_t)st->st_size;
     size_t i;
     json_t *t;
     int rc = 0;
@@ -80,22 +106,34 @@ static int upload_targets(cli_client_t *c, json_t *targets, int fd, int64_t size
     json_array_foreach(targets, i, t)
     {
         const char *store = cli_jstr(t, "store");
-        const char *method = cli_jstr(t, "method");
         const char *url = cli_jstr(t, "url");
         char what[160];
-        uint8_t sent[SHA256_LEN];
         cli_progress_t prog;
 
-        if (url == NULL)
-            return err_set(e, ERR_INTERNAL, "malformed upload target %zu: no url", i);
         snprintf(what, sizeof(what), "store '%s'", store ? store : "?");
         cli_progress_init(&prog, store, size, cli_progress_wanted());
-        rc = cli_upload(c, fd, size, method ? method : "PUT", url, json_object_get(t, "headers"), what, &prog, sent, e);
+        if (json_is_object(json_object_get(t, "multipart"))) {
+            cli_parts_req_t pr = {po->url, po->token, upload_id, po->expires, t, fd, size, po->parallel, &prog};
+            rc = cli_put_parts(&pr, parts_out, e);
+            if (rc == 0 && file_changed(fd, st))
+                rc = err_set(e, ERR_IO, "the file changed while uploading to %s", what);
+        } else if (url == NULL) {
+            rc = err_set(e, ERR_INTERNAL, "malformed upload target %zu: no url", i);
+        } else {
+            cli_upload_t up = {.fd = fd,
+                               .size = size,
+                               .method = cli_jstr(t, "method"),
+                               .url = url,
+                               .headers = json_object_get(t, "headers"),
+                               .what = what,
+                               .prog = &prog};
+            rc = cli_upload(c, &up, e);
+            if (rc == 0 && !crypto_equal(up.sha, sha, SHA256_LEN))
+                rc = err_set(e, ERR_IO, "the file changed while uploading to %s", what);
+        }
         cli_progress_finish(&prog, rc == 0);
         if (rc != 0)
             return rc;
-        if (!crypto_equal(sent, sha, SHA256_LEN))
-            return err_set(e, ERR_IO, "the file changed while uploading to %s", what);
     }
     return 0;
 }
@@ -119,12 +157,16 @@ static void abort_upload(cli_client_t *c, const char *upload_id)
 
 /* Builds the body of PUT /v1/objects/{key} into *out (a new reference), all but the sha256,
  * which is added once the file is hashed (so bad arguments fail before a long read). */
-static int start_body(int64_t size, const char *ctype, json_t *tags, json_t *attrs, const cli_int_t *copies,
+static int start_body(int64_t size, const put_opts_t *po, const char *ctype, json_t *tags, json_t *attrs, const cli_int_t *copies,
                       const cli_list_t *juris, json_t **out, err_t *e)
 {
     json_t *b = json_object(), *j = NULL;
     int rc = 0;
     json_object_set_new(b, "size", json_integer(size));
+    if (size >= po->threshold) {
+        int64_t parts = size / po->part_size + (size % po->part_size != 0);
+        json_object_set_new(b, "parts", json_integer(parts < 1 ? 1 : parts > 10000 ? 10000 : parts));
+    }
     rc = cli_set_str(b, "content_type", ctype, e);
     if (rc != 0)
         goto out;
@@ -151,7 +193,7 @@ int cmd_put(int argc, char **argv)
 {
     cli_list_t tags = {0}, juris = {0};
     const char *attr = NULL, *ctype = NULL, *region = NULL;
-    cli_int_t copies = {0}, if_match = {0}, expires = {0};
+    cli_int_t copies = {0}, if_match = {0}, expires = {0}, threshold = {0}, part_size = {0}, parallel = {0};
     bool if_none_match = false, json_out = false;
     const cli_opt_t opts[] = {
         {.name = "--tag", .kind = CLI_OPT_LIST, .metavar = "K=V", .help = "set a tag (repeatable)", .dest = &tags},
@@ -193,13 +235,35 @@ int cmd_put(int argc, char **argv)
          .min = 0,
          .max = INT64_MAX,
          .dest = &if_match},
+        {.name = "--multipart-threshold",
+         .kind = CLI_OPT_SIZE,
+         .metavar = "SIZE",
+         .help = "upload in parts from this size on (default 64M)",
+         .min = 1,
+         .max = INT64_MAX >> 1,
+         .dest = &threshold},
+        {.name = "--part-size",
+         .kind = CLI_OPT_SIZE,
+         .metavar = "SIZE",
+         .help = "size of each part (default 16M; the stores may need larger)",
+         .min = 1 << 20,
+         .max = INT64_C(5) << 30,
+         .dest = &part_size},
+        {.name = "--parallel",
+         .kind = CLI_OPT_INT,
+         .metavar = "N",
+         .help = "parts uploaded at once (1-64, default 4)",
+         .min = 1,
+         .max = 64,
+         .dest = &parallel},
         {.name = "--json", .kind = CLI_OPT_FLAG, .help = "print the committed object as JSON", .dest = &json_out},
         {.name = NULL},
     };
     const cli_spec_t spec = {
         .usage = "loci put FILE KEY [options]",
         .about = "Uploads FILE as object KEY: the bytes go straight to the chosen stores,\n"
-                 "then the upload is committed. Prints the key, id, version and size.",
+                 "then the upload is committed. Prints the key, id, version and size.\n"
+                 "Large files go up in parts, several at once, where the stores take parts.",
         .min_args = 2,
         .max_args = 2,
         .token_env = CLI_ENV_TOKEN,
@@ -210,7 +274,7 @@ int cmd_put(int argc, char **argv)
     cli_response_t resp;
     err_t e;
     buf_t path = BUF_INIT;
-    json_t *tags_obj = NULL, *attrs = NULL, *body = NULL;
+    json_t *tags_obj = NULL, *attrs = NULL, *body = NULL, *parts = NULL, *done_body = NULL;
     char *upload_id = NULL;
     char match[24], sha_hex[2 * SHA256_LEN + 1];
     uint8_t sha[SHA256_LEN];
@@ -244,7 +308,15 @@ int cmd_put(int argc, char **argv)
         ctype = cli_guess_content_type(key);
     if (!ctype)
         ctype = "application/octet-stream";
-    if (start_body((int64_t)st.st_size, ctype, tags_obj, attrs, &copies, &juris, &body, &e) != 0) {
+    char secs[24];
+    snprintf(secs, sizeof(secs), "%lld", (long long)expires.v);
+    put_opts_t po = {.threshold = threshold.set ? threshold.v : PUT_THRESHOLD,
+                     .part_size = part_size.set ? part_size.v : PUT_PART_SIZE,
+                     .parallel = parallel.set ? (int)parallel.v : PUT_PARALLEL,
+                     .url = args.url,
+                     .token = args.token,
+                     .expires = expires.set ? secs : NULL};
+    if (start_body((int64_t)st.st_size, &po, ctype, tags_obj, attrs, &copies, &juris, &body, &e) != 0) {
         exit_code = cli_usage_error(&spec, "%s", e.msg);
         goto out;
     }
@@ -264,11 +336,8 @@ int cmd_put(int argc, char **argv)
     cli_path_object(&path, key);
     if (region)
         cli_query_add(&path, "region", region);
-    if (expires.set) {
-        char secs[24];
-        snprintf(secs, sizeof(secs), "%lld", (long long)expires.v);
+    if (expires.set)
         cli_query_add(&path, "expires", secs);
-    }
     if (if_match.set)
         snprintf(match, sizeof(match), "%lld", (long long)if_match.v);
     cli_request_t start = {
@@ -289,7 +358,8 @@ int cmd_put(int argc, char **argv)
     }
     upload_id = strdup(id);
 
-    if (upload_targets(&client, json_object_get(resp.json, "targets"), fd, (int64_t)st.st_size, sha, &e) != 0) {
+    parts = json_array();
+    if (upload_targets(&client, &po, upload_id, json_object_get(resp.json, "targets"), fd, &st, sha, parts, &e) != 0) {
         cli_fail(&e);
         goto out;
     }
@@ -298,7 +368,10 @@ int cmd_put(int argc, char **argv)
     buf_puts(&path, "/v1/uploads");
     cli_path_segment(&path, upload_id);
     buf_puts(&path, "/complete");
-    cli_request_t complete = {.method = "POST", .path = path.base};
+    done_body = json_object();
+    if (json_array_size(parts) > 0)
+        json_object_set(done_body, "parts", parts);
+    cli_request_t complete = {.method = "POST", .path = path.base, .body = json_array_size(parts) > 0 ? done_body : NULL};
     if (cli_call(&client, &complete, &resp, &e) != 0) {
         cli_fail(&e);
         goto out;
@@ -330,6 +403,8 @@ out:
     json_decref(tags_obj);
     json_decref(attrs);
     json_decref(body);
+    json_decref(parts);
+    json_decref(done_body);
     buf_release(&path);
     cli_response_release(&resp);
     cli_client_release(&client);

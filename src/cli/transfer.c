@@ -125,27 +125,26 @@ static size_t collect_some(char *data, size_t size, size_t nmemb, void *userp)
 }
 
 struct upload {
-    int fd;
-    int64_t size, sent;
+    cli_upload_t *rq;
+    int64_t sent;
     sha256_stream_t *sha;
-    cli_progress_t *prog;
     int read_errno; /* errno of a failed read, or -1 when the file ended early */
 };
 
-/* libcurl read callback: the next bytes of the file, never past size. */
+/* libcurl read callback: the next bytes of the range, never past its end. */
 static size_t upload_read(char *out, size_t size, size_t nitems, void *userp)
 {
     struct upload *u = userp;
     size_t want = size * nitems;
     if (cli_interrupted())
         return CURL_READFUNC_ABORT;
-    if ((int64_t)want > u->size - u->sent)
-        want = (size_t)(u->size - u->sent);
+    if ((int64_t)want > u->rq->size - u->sent)
+        want = (size_t)(u->rq->size - u->sent);
     if (want == 0)
         return 0;
     ssize_t n;
     do
-        n = read(u->fd, out, want);
+        n = pread(u->rq->fd, out, want, (off_t)(u->rq->offset + u->sent));
     while (n < 0 && errno == EINTR && !cli_interrupted());
     if (n <= 0) {
         u->read_errno = n < 0 ? errno : -1;
@@ -153,22 +152,42 @@ static size_t upload_read(char *out, size_t size, size_t nitems, void *userp)
     }
     sha256_stream_update(u->sha, out, (size_t)n);
     u->sent += n;
-    cli_progress_update(u->prog, u->sent);
+    cli_progress_add(u->rq->prog, n);
     return (size_t)n;
 }
 
 /* libcurl seek callback: only a rewind to the start (a retry on a reused connection that
- * died), which also restarts the hash. */
+ * died), which also restarts the hash and takes the bytes back from the progress. */
 static int upload_seek(void *userp, curl_off_t offset, int origin)
 {
     struct upload *u = userp;
     uint8_t discard[SHA256_LEN];
-    if (origin != SEEK_SET || offset != 0 || lseek(u->fd, 0, SEEK_SET) != 0)
+    if (origin != SEEK_SET || offset != 0)
         return CURL_SEEKFUNC_CANTSEEK;
     sha256_stream_final(u->sha, discard);
     u->sha = sha256_stream_new();
+    cli_progress_add(u->rq->prog, -u->sent);
     u->sent = 0;
     return CURL_SEEKFUNC_OK;
+}
+
+/* libcurl header callback: keeps the answer's ETag (a part's, which completing needs). */
+static size_t upload_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    cli_upload_t *rq = userp;
+    size_t n = size * nmemb;
+    if (n > 5 && strncasecmp(data, "etag:", 5) == 0) {
+        size_t i = 5, end = n;
+        while (i < end && (data[i] == ' ' || data[i] == '\t'))
+            i++;
+        while (end > i && (data[end - 1] == '\r' || data[end - 1] == '\n' || data[end - 1] == ' '))
+            end--;
+        if (end - i < sizeof(rq->etag)) {
+            memcpy(rq->etag, data + i, end - i);
+            rq->etag[end - i] = '\0';
+        }
+    }
+    return n;
 }
 
 /* True if the headers object has name, compared case-insensitively as HTTP does. */
@@ -241,37 +260,35 @@ out:
     return rc;
 }
 
-int cli_upload(cli_client_t *c, int fd, int64_t size, const char *method, const char *url, json_t *headers, const char *what,
-               cli_progress_t *prog, uint8_t sha[SHA256_LEN], err_t *e)
+int cli_upload(cli_client_t *c, cli_upload_t *rq, err_t *e)
 {
-    struct upload u = {fd, size, 0, sha256_stream_new(), prog, 0};
+    struct upload u = {rq, 0, sha256_stream_new(), 0};
     struct curl_slist *hdrs = NULL;
     buf_t answer = BUF_INIT;
     CURL *h = c->curl;
+    const char *what = rq->what;
     long status = 0;
     int rc = 0;
 
-    if (lseek(fd, 0, SEEK_SET) != 0) {
-        rc = err_set(e, ERR_IO, "cannot rewind the file: %s", strerror(errno));
-        goto out;
-    }
-    rc = target_headers(headers, &hdrs, e);
+    rq->etag[0] = '\0';
+    rc = target_headers(rq->headers, &hdrs, e);
     if (rc != 0)
         goto out;
-    setup_transfer(c, url);
+    setup_transfer(c, rq->url);
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    if (strcmp(method, "PUT") != 0)
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+    if (rq->method && strcmp(rq->method, "PUT") != 0)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->size);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
     curl_easy_setopt(h, CURLOPT_READDATA, &u);
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, upload_seek);
     curl_easy_setopt(h, CURLOPT_SEEKDATA, &u);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, upload_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, rq);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_some);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 
-    cli_progress_update(prog, 0);
     CURLcode res = curl_easy_perform(h);
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
@@ -293,12 +310,14 @@ int cli_upload(cli_client_t *c, int fd, int64_t size, const char *method, const 
         rc = err_set(e, ERR_CONFLICT, "upload to %s failed: %s", what, why);
         goto out;
     }
-    if (u.sent != size) {
-        rc = err_set(e, ERR_IO, "upload to %s sent %lld of %lld bytes", what, (long long)u.sent, (long long)size);
+    if (u.sent != rq->size) {
+        rc = err_set(e, ERR_IO, "upload to %s sent %lld of %lld bytes", what, (long long)u.sent, (long long)rq->size);
         goto out;
     }
 out:
-    sha256_stream_final(u.sha, sha);
+    sha256_stream_final(u.sha, rq->sha);
+    if (rc != 0)
+        cli_progress_add(rq->prog, -u.sent); /* a retry sends them again */
     curl_slist_free_all(hdrs);
     buf_release(&answer);
     return rc;

@@ -25,16 +25,27 @@ void cli_interrupt_install(void);
 /* True once such a signal has arrived. */
 bool cli_interrupted(void);
 
-/* Uploads the first size bytes of the open file fd (read from offset 0) with method to a
- * signed url, sending exactly the headers in `headers` (an object of string → string) and
- * nothing that could break a signature: no Content-Type of its own, no `Expect: 100-continue`,
- * no Accept. `what` names the target in messages ("store 'local'"). The SHA-256 of the bytes
- * actually sent goes to sha, so the caller can tell if the file changed since it was hashed.
+/* An upload of bytes [offset, offset + size) of an open file to a signed URL. */
+typedef struct cli_upload {
+    int fd;
+    int64_t offset, size;
+    const char *method;   /* NULL: PUT */
+    const char *url;      /* signed */
+    json_t *headers;      /* an object of string -> string, sent exactly */
+    const char *what;     /* names the target in messages: "store 'local'", "part 3 at store 's3'" */
+    cli_progress_t *prog; /* bytes are added as they go (cli_progress_add) */
+    /* outputs */
+    uint8_t sha[SHA256_LEN]; /* of the bytes actually sent, to tell if the file changed */
+    char etag[256];          /* the store's ETag answer header, "" if none or too long */
+} cli_upload_t;
+
+/* Uploads rq's range with its method to its signed URL, sending exactly the headers in
+ * rq->headers and nothing that could break a signature: no Content-Type of its own, no
+ * `Expect: 100-continue`, no Accept. Reads with pread, so threads may share fd.
  * Returns 0 on a 2xx answer; ERR_CONFLICT if the store refused (its reason in e),
  * ERR_UNAVAILABLE for a transport failure or an interrupt, ERR_IO if the file cannot be read
- * or is shorter than size, ERR_BAD_REQUEST for headers that cannot be sent. */
-int cli_upload(cli_client_t *c, int fd, int64_t size, const char *method, const char *url, json_t *headers, const char *what,
-               cli_progress_t *prog, uint8_t sha[SHA256_LEN], err_t *e);
+ * or is shorter than the range, ERR_BAD_REQUEST for headers that cannot be sent. */
+int cli_upload(cli_client_t *c, cli_upload_t *rq, err_t *e);
 
 /* Downloads a signed url (GET, following redirects) into fd, writing only the body of a 2xx
  * answer; more than max bytes fails at once (max < 0: no limit). The SHA-256 of what was

@@ -281,3 +281,44 @@ bool tenant_id_valid(const char *id)
     }
     return true;
 }
+
+int obj_disposition(const char *type, const char *filename, buf_t *out, err_t *e)
+{
+    if (type == NULL)
+        type = "attachment";
+    if (strcmp(type, "attachment") != 0 && strcmp(type, "inline") != 0)
+        return err_set(e, ERR_BAD_REQUEST, "disposition must be 'attachment' or 'inline'");
+    buf_puts(out, type);
+    if (filename == NULL)
+        return 0;
+    size_t n = strlen(filename);
+    bool ascii = true;
+    if (n == 0 || n > OBJ_FILENAME_MAX)
+        return err_set(e, ERR_BAD_REQUEST, "filename must be 1 to %d bytes", OBJ_FILENAME_MAX);
+    if (!utf8_valid(filename, n))
+        return err_set(e, ERR_BAD_REQUEST, "filename is not valid UTF-8");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)filename[i];
+        if (c < 0x20 || c == 0x7f)
+            return err_set(e, ERR_BAD_REQUEST, "filename contains a control character");
+        ascii &= c < 0x80 && c != '"' && c != '\\';
+    }
+    /* the quoted form for every client, '"' '\' and non-ASCII replaced so it needs no escapes;
+     * then the exact name for clients that read filename* (all current browsers) */
+    buf_puts(out, "; filename=\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)filename[i];
+        if (c >= 0x80) {
+            while (i + 1 < n && ((unsigned char)filename[i + 1] & 0xc0) == 0x80)
+                i++;
+            c = '_';
+        }
+        buf_putc(out, c == '"' || c == '\\' ? '_' : (char)c);
+    }
+    buf_putc(out, '"');
+    if (!ascii) {
+        buf_puts(out, "; filename*=UTF-8''");
+        pct_encode(out, filename, n, false);
+    }
+    return 0;
+}

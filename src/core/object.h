@@ -111,6 +111,16 @@ int obj_tag_check(slice_t k, slice_t v, const obj_limits_t *l, err_t *e);
 /* Validates a content type: 1..255 bytes of printable ASCII. */
 int obj_content_type_check(const char *ct, err_t *e);
 
+/* The longest download file name (bytes of UTF-8). */
+#define OBJ_FILENAME_MAX 255
+
+/* Builds a Content-Disposition value (RFC 6266) for a download: type is "attachment" or
+ * "inline" (NULL: attachment), filename (NULL: none) 1..OBJ_FILENAME_MAX bytes of UTF-8
+ * without control characters. A name that is not plain ASCII gets an ASCII fallback and the
+ * exact name as filename*=UTF-8''... (RFC 8187). Appends to out; returns 0 or ERR_BAD_REQUEST
+ * with the reason in e. */
+int obj_disposition(const char *type, const char *filename, buf_t *out, err_t *e);
+
 /* Validates and lowercases a 64-hex-digit SHA-256 in place. */
 int obj_sha256_check(char *hex, err_t *e);
 

@@ -9,6 +9,8 @@
 
 #include "blob/local.h"
 #include "http/http.h"
+#include "util/crypto.h"
+#include "util/enc.h"
 #include "util/timeutil.h"
 
 typedef struct local_state {
@@ -38,6 +40,19 @@ static void local_put_io(rq_t *rq)
     local_state_t *ls = rq->state;
     slice_t body = rq_body(rq);
     slice_t ct = rq_header(rq, "content-type");
+    /* a declared checksum (S3's x-amz-checksum-sha256, signed when loci knew the digest) is
+     * checked before anything is written, as S3 does */
+    slice_t want = rq_header(rq, "x-amz-checksum-sha256");
+    if (want.base) {
+        uint8_t d[SHA256_LEN];
+        char got[48];
+        sha256(body.base, body.len, d);
+        size_t n = base64_encode(d, SHA256_LEN, got);
+        if (want.len != n || memcmp(want.base, got, n) != 0) {
+            rq->job_rc = err_set(&rq->err, ERR_BAD_REQUEST, "body does not match x-amz-checksum-sha256");
+            return;
+        }
+    }
     char ctype[256] = "";
     if (ct.base)
         snprintf(ctype, sizeof(ctype), "%.*s", (int)(ct.len < 255 ? ct.len : 255), ct.base);
@@ -73,6 +88,12 @@ static void local_get_done(rq_t *rq, int rc)
         return;
     }
     const char *ctype = ls->ctype[0] ? ls->ctype : "application/octet-stream";
+    /* download overrides, as S3 answers them (the signature covers the query) */
+    const char *rct = rq_query(rq, "response-content-type"), *rcd = rq_query(rq, "response-content-disposition");
+    if (rct && *rct)
+        ctype = rct;
+    if (rcd && *rcd)
+        rq_add_header(rq, "content-disposition", rcd);
     if (ls->sha[0]) {
         char etag[70];
         snprintf(etag, sizeof(etag), "\"%s\"", ls->sha);

@@ -56,6 +56,30 @@ static int read_object(rq_t *rq, db_conn_t *c)
     return rc;
 }
 
+/* ?filename=, ?disposition= and ?content_type=: what the store should answer a download with
+ * instead of the stored values, so a browser saves it under the user's name. */
+static int download_overrides(rq_t *rq, sign_request_t *srq)
+{
+    const char *filename = rq_query(rq, "filename"), *disp = rq_query(rq, "disposition");
+    const char *ctype = rq_query(rq, "content_type");
+    if (filename || disp) {
+        buf_t b = BUF_INIT;
+        int rc = obj_disposition(disp, filename, &b, &rq->err);
+        if (rc == 0)
+            srq->response_content_disposition = arena_strndup(&rq->arena, b.base, b.len);
+        buf_release(&b);
+        if (rc != 0)
+            return rc;
+    }
+    if (ctype) {
+        int rc = obj_content_type_check(ctype, &rq->err);
+        if (rc != 0)
+            return rc;
+        srq->response_content_type = ctype;
+    }
+    return 0;
+}
+
 int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *out, const char **store)
 {
     if (rq->snap == NULL)
@@ -80,6 +104,8 @@ int hx_sign_read(rq_t *rq, const object_t *o, int64_t expires, sign_result_t *ou
         .expires = expires,
         .content_length = -1,
     };
+    if ((rc = download_overrides(rq, &srq)) != 0)
+        return rc;
     *store = o->locs[idx].store;
     return sign_presign(snap->signers[si], &rq->auth.allowed, rq->auth.tenant.id, &srq, out, &rq->arena, &rq->err);
 }
@@ -260,18 +286,8 @@ void h_object_head(rq_t *rq)
     hx_read_object(rq, head_after_read);
 }
 
-/* --- PUT /v1/objects/{key}: start an upload --- */
+/* --- conditions (PUT, PATCH, DELETE) --- */
 
-typedef struct put_state {
-    upload_t up;
-    const store_t *chosen[PLACEMENT_MAX_COPIES];
-    sign_result_t targets[PLACEMENT_MAX_COPIES];
-    size_t ntargets;
-    placement_result_t placement;
-    bool explain;
-} put_state_t;
-
-/* Reads If-None-Match / If-Match into a condition. */
 int hx_condition(rq_t *rq, cond_t *c)
 {
     slice_t inm = rq_header(rq, "if-none-match"), im = rq_header(rq, "if-match");
@@ -288,198 +304,6 @@ int hx_condition(rq_t *rq, cond_t *c)
     if (im.base)
         return obj_parse_if_match(im, c, &rq->err);
     return 0;
-}
-
-static bool can_sign(const store_t *st, void *ctx)
-{
-    const store_snap_t *snap = ctx;
-    return snap->signers[st - snap->stores] != NULL;
-}
-
-static void put_done(rq_t *rq, int rc)
-{
-    put_state_t *ps = rq->state;
-    if (rc != 0) {
-        rq->err = rq->write.err;
-        rq_send_error(rq, rc);
-        return;
-    }
-    buf_t b = BUF_INIT;
-    jw_t w;
-    jw_init(&w, &b);
-    jw_obj_open(&w);
-    jw_key(&w, "object");
-    render_object_open(&w, &rq->write.obj, rq->snap, true);
-    render_object_close(&w);
-    jw_kv_str(&w, "upload_id", ps->up.obj.id);
-    jw_key(&w, "targets");
-    jw_arr_open(&w);
-    for (size_t i = 0; i < ps->ntargets; i++)
-        render_signed(&w, "PUT", ps->chosen[i]->id, &ps->targets[i], true);
-    jw_arr_close(&w);
-    if (ps->explain) {
-        jw_key(&w, "placement");
-        render_explain(&w, &ps->placement);
-    }
-    jw_obj_close(&w);
-    jw_finish(&w);
-    rq_send_json(rq, 201, &b);
-}
-
-static const char *const PUT_FIELDS[] = {"size", "content_type", "sha256", "tags", "attrs", "copies", "jurisdiction", NULL};
-
-/* Parses and validates the body of PUT /v1/objects/{key} into ps->up.obj. */
-static int put_parse(rq_t *rq, put_state_t *ps, const char *key, cset_t *allowed, int *copies)
-{
-    app_t *app = rq->app;
-    object_t *o = &ps->up.obj;
-    json_t *body = NULL;
-    int64_t n;
-    bool present;
-    const char *s;
-    int rc;
-
-    if ((rc = body_object(rq, false, &body)) != 0)
-        goto out;
-    if ((rc = body_fields(rq, body, PUT_FIELDS, NULL)) != 0)
-        goto out;
-    if ((rc = body_int(rq, body, "size", 0, app->cfg->max_object_size, &o->size, &present)) != 0)
-        goto out;
-    if (!present) {
-        rc = err_set(&rq->err, ERR_BAD_REQUEST, "'size' is required");
-        goto out;
-    }
-    if ((rc = body_str(rq, body, "content_type", 255, &s)) != 0)
-        goto out;
-    o->content_type = s ? s : "application/octet-stream";
-    if ((rc = obj_content_type_check(o->content_type, &rq->err)) != 0)
-        goto out;
-    if ((rc = body_str(rq, body, "sha256", 64, &s)) != 0)
-        goto out;
-    if (s && (rc = obj_sha256_check((char *)(uintptr_t)s, &rq->err)) != 0)
-        goto out;
-    o->sha256 = s;
-    tagset_t tags;
-    if ((rc = body_tags(rq, json_object_get(body, "tags"), "tags", &tags)) != 0)
-        goto out;
-    buf_t tj = BUF_INIT;
-    tagset_to_json(&tags, &tj);
-    o->tags_json = arena_strndup(&rq->arena, tj.base, tj.len);
-    buf_release(&tj);
-    if ((rc = body_attrs(rq, json_object_get(body, "attrs"), &o->attrs_json)) != 0)
-        goto out;
-    *copies = rq->auth.tenant.copies;
-    if ((rc = body_int(rq, body, "copies", 1, PLACEMENT_MAX_COPIES, &n, &present)) != 0)
-        goto out;
-    if (present) {
-        if (n < rq->auth.tenant.copies) {
-            rc = err_set(&rq->err, ERR_BAD_REQUEST, "tenant '%s' keeps at least %d copies", rq->auth.tenant.id,
-                         rq->auth.tenant.copies);
-            goto out;
-        }
-        *copies = (int)n;
-    }
-    const char **jur;
-    size_t njur;
-    if ((rc = body_strings(rq, body, "jurisdiction", true, 64, &jur, &njur)) != 0)
-        goto out;
-    *allowed = rq->auth.allowed;
-    if (njur) {
-        cset_t want;
-        if ((rc = juris_expand(&app->cfg->groups, jur, njur, &want, &rq->err)) != 0)
-            goto out;
-        if (!cset_is_subset(&want, &rq->auth.allowed)) {
-            char have[512];
-            cset_format(&rq->auth.allowed, have, sizeof(have));
-            rc = err_set(&rq->err, ERR_RESIDENCY_VIOLATION, "jurisdiction '%s' is outside tenant '%s' jurisdictions [%s]", jur[0],
-                         rq->auth.tenant.id, have);
-            goto out;
-        }
-        cset_intersect(allowed, &want);
-    }
-    o->key = key;
-    o->tenant = rq->auth.tenant.id;
-out:
-    json_decref(body);
-    return rc;
-}
-
-void h_object_put(rq_t *rq)
-{
-    app_t *app = rq->app;
-    put_state_t *ps = arena_calloc(&rq->arena, 1, sizeof(*ps));
-    object_t *o = &ps->up.obj;
-    const char *key;
-    cset_t allowed;
-    int copies = 1, rc;
-    int64_t expires = 0, now = rq_now_ms(rq);
-
-    rq->state = ps;
-    if ((rc = hx_key(rq, &key)) != 0 || (rc = put_parse(rq, ps, key, &allowed, &copies)) != 0 ||
-        (rc = hx_condition(rq, &ps->up.cond)) != 0 || (rc = hx_expires(rq, &expires)) != 0)
-        goto fail;
-    const char *ex = rq_query(rq, "explain");
-    ps->explain = ex && (strcmp(ex, "1") == 0 || strcmp(ex, "true") == 0);
-
-    uint8_t rnd[ID_RANDOM_LEN];
-    char *id = arena_alloc(&rq->arena, ID_MAX);
-    crypto_random(rnd, sizeof(rnd));
-    id_make(id, app->cfg->cell, now, rnd);
-    o->id = id;
-    rq->log_object_id = id;
-
-    rq->snap = stores_acquire(app->stores);
-    placement_input_t in = {
-        .stores = rq->snap->stores,
-        .nstores = rq->snap->n,
-        .allowed = &allowed,
-        .region_hint = hx_region(rq),
-        .object_id = id,
-        .copies = copies,
-        .can_sign = can_sign,
-        .can_sign_ctx = rq->snap,
-    };
-    if ((rc = placement_choose_stores(&in, &ps->placement, ps->explain ? &rq->arena : NULL, &rq->err)) != 0)
-        goto fail;
-
-    o->locs = arena_alloc(&rq->arena, ps->placement.nchosen * sizeof(location_t));
-    o->nlocs = ps->placement.nchosen;
-    const char *name = arena_printf(&rq->arena, "%s/%s", rq->auth.tenant.id, id);
-    for (size_t i = 0; i < ps->placement.nchosen; i++) {
-        const store_t *st = ps->placement.chosen[i];
-        if (strcmp(st->provider, "local") == 0 && o->size > app->cfg->local_max_object_size) {
-            rc = err_set(&rq->err, ERR_PAYLOAD_TOO_LARGE, "store '%s' takes objects up to %lld bytes", st->id,
-                         (long long)app->cfg->local_max_object_size);
-            goto fail;
-        }
-        sign_request_t srq = {
-            .method = "PUT",
-            .name = name,
-            .now = now / 1000,
-            .expires = expires,
-            .content_type = o->content_type,
-            .content_length = o->size,
-        };
-        signer_t *sg = rq->snap->signers[st - rq->snap->stores];
-        if ((rc = sign_presign(sg, &allowed, rq->auth.tenant.id, &srq, &ps->targets[i], &rq->arena, &rq->err)) != 0)
-            goto fail;
-        ps->chosen[i] = st;
-        o->locs[i] = (location_t){st->id, name, LOC_PENDING, NULL};
-    }
-    ps->ntargets = ps->placement.nchosen;
-    /* an abandoned upload is aborted upload_grace_s after its URLs expire */
-    ps->up.expires_at = now + (expires + app->cfg->upload_grace_s) * 1000;
-
-    rq->write.op = DB_OP_UPLOAD_BEGIN;
-    rq->write.tenant = rq->auth.tenant.id;
-    rq->write.now = now;
-    rq->write.in.upload_begin.up = &ps->up;
-    if ((rc = hx_audit(rq, key)) != 0)
-        goto fail;
-    rq_write(rq, put_done);
-    return;
-fail:
-    rq_send_error(rq, rc);
 }
 
 /* --- PATCH /v1/objects/{key} --- */

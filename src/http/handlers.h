@@ -7,6 +7,7 @@
 #include "core/object.h"
 #include "http/http.h"
 #include "sign/sign.h"
+#include "util/jsonw.h"
 
 /* The object key from the path, validated. */
 int hx_key(rq_t *rq, const char **key);
@@ -31,5 +32,26 @@ int hx_audit(rq_t *rq, const char *key);
 void hx_done_no_content(rq_t *rq, int rc);
 /* A write's continuation that answers 200 {"object": ...} with the written object, or the error. */
 void hx_done_object(rq_t *rq, int rc);
+
+/* --- multipart uploads (h_uploads.c) --- */
+
+/* How many part URLs the start of an upload hands out; more come from POST .../parts. */
+#define HX_FIRST_PARTS 16
+/* How many part URLs one POST .../parts may ask for. */
+#define HX_PARTS_PER_CALL 1000
+
+/* A signed part URL. */
+typedef struct hx_part {
+    int part_number;
+    sign_result_t su;
+} hx_part_t;
+
+/* Signs PUT URLs for parts numbers[0..n) of upload up's copy at location l (each bound to its
+ * part's size), valid expires seconds from now_ms, into out[0..n). Returns 0 or the signer's
+ * error (in rq->err). */
+int hx_sign_parts(rq_t *rq, signer_t *sg, const cset_t *allowed, const upload_t *up, const location_t *l, const int *numbers,
+                  size_t n, int64_t now_ms, int64_t expires, hx_part_t *out);
+/* Writes [{"part_number","url","headers","expires_at"}, ...]. */
+void hx_render_parts(jw_t *w, const hx_part_t *p, size_t n);
 
 #endif

@@ -81,12 +81,15 @@ typedef enum route_auth {
     AUTH_ADMIN, /* the admin token */
 } route_auth_t;
 
+#define HTTP_BODY_SCALE_MAX 32
+
 typedef struct route {
     const char *method;  /* "GET", ... */
     const char *pattern; /* e.g. "/v1/uploads/{}/complete"; a final "*" takes the rest */
     void (*handler)(rq_t *rq);
     route_auth_t auth;
     bool json_body; /* the request must carry a JSON body */
+    int body_scale; /* the body may be this many times limits.body_max (0: once; at most HTTP_BODY_SCALE_MAX) */
 } route_t;
 
 #define RQ_MAX_PARAMS 3
@@ -190,6 +193,7 @@ void h_object_patch(rq_t *rq);
 void h_object_delete(rq_t *rq);
 void h_object_list(rq_t *rq);
 void h_upload_complete(rq_t *rq);
+void h_upload_parts(rq_t *rq);
 void h_upload_abort(rq_t *rq);
 void h_store_put(rq_t *rq);
 void h_store_get(rq_t *rq);

@@ -459,14 +459,15 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
         rq_send_error(rq, rq->err.code);
         return 0;
     }
+    size_t body_max = th->app->cfg->limits.body_max * (size_t)(route->body_scale > 0 ? route->body_scale : 1);
     if (route->json_body) {
         if (req->entity.base == NULL || req->entity.len == 0) {
             err_set(&rq->err, ERR_BAD_REQUEST, "request body required");
             rq_send_error(rq, ERR_BAD_REQUEST);
             return 0;
         }
-        if (req->entity.len > th->app->cfg->limits.body_max) {
-            err_set(&rq->err, ERR_PAYLOAD_TOO_LARGE, "request body exceeds %zu bytes", th->app->cfg->limits.body_max);
+        if (req->entity.len > body_max) {
+            err_set(&rq->err, ERR_PAYLOAD_TOO_LARGE, "request body exceeds %zu bytes", body_max);
             rq_send_error(rq, ERR_PAYLOAD_TOO_LARGE);
             return 0;
         }
@@ -475,8 +476,8 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
             rq_send_error(rq, ERR_UNSUPPORTED_MEDIA_TYPE);
             return 0;
         }
-    } else if (req->entity.len > th->app->cfg->limits.body_max && route->handler != h_local) {
-        err_set(&rq->err, ERR_PAYLOAD_TOO_LARGE, "request body exceeds %zu bytes", th->app->cfg->limits.body_max);
+    } else if (req->entity.len > body_max && route->handler != h_local) {
+        err_set(&rq->err, ERR_PAYLOAD_TOO_LARGE, "request body exceeds %zu bytes", body_max);
         rq_send_error(rq, ERR_PAYLOAD_TOO_LARGE);
         return 0;
     }

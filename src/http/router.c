@@ -15,7 +15,12 @@
 
 #define R(method, pattern, handler, auth, body)                                                                                    \
     {                                                                                                                              \
-        method, pattern, handler, auth, body                                                                                       \
+        method, pattern, handler, auth, body, 1                                                                                    \
+    }
+/* a route whose body may be larger: complete lists up to 10,000 parts per copy */
+#define R_LARGE(method, pattern, handler, auth, body, scale)                                                                       \
+    {                                                                                                                              \
+        method, pattern, handler, auth, body, scale                                                                                \
     }
 
 const route_t http_routes[] = {
@@ -29,7 +34,8 @@ const route_t http_routes[] = {
     R("PATCH", "/v1/objects/*", h_object_patch, AUTH_WRITE, true),
     R("DELETE", "/v1/objects/*", h_object_delete, AUTH_WRITE, false),
     R("GET", "/v1/fetch/*", h_object_fetch, AUTH_READ, false),
-    R("POST", "/v1/uploads/{}/complete", h_upload_complete, AUTH_WRITE, false),
+    R_LARGE("POST", "/v1/uploads/{}/complete", h_upload_complete, AUTH_WRITE, false, HTTP_BODY_SCALE_MAX),
+    R("POST", "/v1/uploads/{}/parts", h_upload_parts, AUTH_WRITE, true),
     R("DELETE", "/v1/uploads/{}", h_upload_abort, AUTH_WRITE, false),
     R("GET", "/v1/admin/stores", h_store_list, AUTH_ADMIN, false),
     R("PUT", "/v1/admin/stores/{}", h_store_put, AUTH_ADMIN, true),

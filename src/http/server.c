@@ -154,8 +154,8 @@ void http_config(app_t *app)
     h2o_config_init(&app->h2o);
     app->h2o.server_name = h2o_iovec_init(H2O_STRLIT("loci"));
     /* h2o buffers a whole body before the handler runs: the largest body is a local-store PUT;
-     * API routes refuse anything above limits.body_max themselves */
-    size_t max = cfg->limits.body_max;
+     * API routes refuse anything above limits.body_max (times their body_scale) themselves */
+    size_t max = cfg->limits.body_max * HTTP_BODY_SCALE_MAX;
     if ((size_t)cfg->local_max_object_size > max)
         max = (size_t)cfg->local_max_object_size;
     app->h2o.max_request_entity_size = max;

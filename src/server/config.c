@@ -101,7 +101,7 @@ void config_init(config_t *c)
     c->local_country = xstrdup("DE");
     c->local_region = xstrdup("local");
     c->local_max_object_size = INT64_C(1) << 30;
-    c->max_object_size = INT64_C(5) << 30;
+    c->max_object_size = INT64_C(5) << 40; /* S3's and GCS's largest object, in parts */
     c->log_requests = true;
     c->request_timeout_ms = 30000;
     c->shutdown_timeout_ms = 30000;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "blob/local.h"
+#include "blob/multipart.h"
 #include "blob/remote.h"
 #include "server/checkpoint.h"
 #include "util/timeutil.h"
@@ -54,9 +55,15 @@ static int erase_one(maint_t *m, store_snap_t *snap, const db_erasure_t *x, aren
     cset_t here;
     cset_clear(&here);
     cset_add(&here, st->country);
-    sign_request_t srq = {.method = "DELETE", .name = x->name, .now = time_now_ms() / 1000, .expires = 300, .content_length = -1};
+    int64_t now = time_now_ms() / 1000;
+    /* an unfinished multipart upload first: its parts are stored (and billed) until aborted */
+    blob_mp_target_t t = {snap->signers[si], &here, x->tenant, x->name, now};
+    int rc = blob_mp_abort(&t, x->mp_id, a, e);
+    if (rc != 0)
+        return rc;
+    sign_request_t srq = {.method = "DELETE", .name = x->name, .now = now, .expires = 300, .content_length = -1};
     sign_result_t su;
-    int rc = sign_presign(snap->signers[si], &here, x->tenant, &srq, &su, a, e);
+    rc = sign_presign(snap->signers[si], &here, x->tenant, &srq, &su, a, e);
     if (rc != 0)
         return rc;
     rc = blob_remote_request("DELETE", &su, NULL, e);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/juris.h"
+#include "core/parts.h"
 #include "core/store.h"
 #include "util/arena.h"
 #include "util/err.h"
@@ -72,13 +73,8 @@ typedef struct sign_result {
 
 typedef struct signer signer_t;
 
-/* What a provider's stores accept, for choosing single PUT or multipart. */
-typedef struct sign_limits {
-    int64_t single_put_max; /* the largest object one PUT may carry */
-    int64_t part_min;       /* the smallest part but the last (0: no multipart) */
-    int64_t part_max;       /* the largest part */
-    int parts_max;          /* the most parts */
-} sign_limits_t;
+/* What a provider's stores accept, for choosing single PUT or multipart (core/parts.h). */
+typedef part_limits_t sign_limits_t;
 
 typedef struct signer_vt {
     const char *provider; /* "s3", "local", ... */

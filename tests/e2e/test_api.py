@@ -2,6 +2,7 @@
 (SQLite + local store): lifecycle with curl, search, pagination, conditions, every error
 code with nothing written, tenant isolation, local-store signatures, logs, shutdown."""
 
+import base64
 import hashlib
 import json
 import os
@@ -65,7 +66,8 @@ def test_lifecycle_curl(srv, tok):
            ("pending", key, 1))
     t = start["targets"][0]
     rep.check("target_shape", t["method"] == "PUT" and t["store"] == "local" and "X-Amz-Signature=" in t["url"]
-              and t["headers"] == {"content-type": "audio/opus", "content-length": str(len(data))}, t)
+              and t["headers"] == {"content-type": "audio/opus", "content-length": str(len(data)),
+                                     "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(data).digest()).decode()}, t)
     rep.check("object_name_hides_key", "calls" not in t["url"] and start["upload_id"] in t["url"], t["url"])
     # HEAD/GET on the key before completion: not visible yet
     rep.eq("pending_not_visible", srv.request("GET", path, token=tok).status, 404)

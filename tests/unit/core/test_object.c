@@ -218,3 +218,32 @@ TEST(core_tenant_and_store_ids)
     CHECK(!store_id_valid("X"));
     CHECK(!store_id_valid("a/b"));
 }
+
+TEST(core_disposition)
+{
+    buf_t b = BUF_INIT;
+    err_t e;
+    CHECK_INT(obj_disposition(NULL, NULL, &b, &e), 0);
+    CHECK_STR(b.base, "attachment");
+    buf_reset(&b);
+    CHECK_INT(obj_disposition("inline", "report.pdf", &b, &e), 0);
+    CHECK_STR(b.base, "inline; filename=\"report.pdf\"");
+    buf_reset(&b);
+    /* non-ASCII: a fallback with '_' per character, then the exact name (RFC 8187) */
+    CHECK_INT(obj_disposition(NULL, "Grüße 2026.txt", &b, &e), 0);
+    CHECK_STR(b.base, "attachment; filename=\"Gr__e 2026.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%202026.txt");
+    buf_reset(&b);
+    /* quotes and backslashes never reach the quoted form */
+    CHECK_INT(obj_disposition(NULL, "a\"b\\c", &b, &e), 0);
+    CHECK_STR(b.base, "attachment; filename=\"a_b_c\"; filename*=UTF-8''a%22b%5Cc");
+    buf_reset(&b);
+    CHECK_INT(obj_disposition("download", NULL, &b, &e), ERR_BAD_REQUEST);
+    CHECK_INT(obj_disposition(NULL, "", &b, &e), ERR_BAD_REQUEST);
+    CHECK_INT(obj_disposition(NULL, "a\r\nSet-Cookie: x", &b, &e), ERR_BAD_REQUEST);
+    CHECK_INT(obj_disposition(NULL, "\xff\xfe", &b, &e), ERR_BAD_REQUEST);
+    char long_name[OBJ_FILENAME_MAX + 2];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    CHECK_INT(obj_disposition(NULL, long_name, &b, &e), ERR_BAD_REQUEST);
+    buf_release(&b);
+}
