@@ -2,6 +2,7 @@
  * url.c - `loci url KEY`: print a signed GET URL for an object, for curl, a browser or
  * another program that should read the bytes straight from the store.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -12,7 +13,8 @@
 
 int cmd_url(int argc, char **argv)
 {
-    const char *region = NULL, *method = "GET";
+    const char *region = NULL, *method = "GET", *filename = NULL, *ctype = NULL;
+    bool inline_ = false;
     cli_int_t expires = {0};
     const cli_opt_t opts[] = {
         {.name = "--expires",
@@ -24,11 +26,24 @@ int cmd_url(int argc, char **argv)
          .dest = &expires},
         {.name = "--region", .kind = CLI_OPT_STR, .metavar = "R", .help = "your region, to pick the nearest copy", .dest = &region},
         {.name = "--method", .kind = CLI_OPT_STR, .metavar = "GET", .help = "the signed method (only GET)", .dest = &method},
+        {.name = "--filename",
+         .kind = CLI_OPT_STR,
+         .metavar = "NAME",
+         .help = "the store answers as a download saved as NAME",
+         .dest = &filename},
+        {.name = "--inline", .kind = CLI_OPT_FLAG, .help = "the store answers for display in the browser", .dest = &inline_},
+        {.name = "--content-type",
+         .kind = CLI_OPT_STR,
+         .metavar = "TYPE",
+         .help = "the store answers with this content type",
+         .dest = &ctype},
         {.name = NULL},
     };
     const cli_spec_t spec = {
         .usage = "loci url KEY [options]",
-        .about = "Prints a signed URL that reads object KEY straight from its nearest store.",
+        .about = "Prints a signed URL that reads object KEY straight from its nearest store.\n"
+                 "--filename, --inline and --content-type make the store answer with those\n"
+                 "(so a browser saves the download under the user's name).",
         .min_args = 1,
         .max_args = 1,
         .token_env = CLI_ENV_TOKEN,
@@ -52,6 +67,12 @@ int cmd_url(int argc, char **argv)
     }
     if (region)
         cli_query_add(&s.path, "region", region);
+    if (filename)
+        cli_query_add(&s.path, "filename", filename);
+    if (inline_)
+        cli_query_add(&s.path, "disposition", "inline");
+    if (ctype)
+        cli_query_add(&s.path, "content_type", ctype);
     cli_request_t req = {.method = "GET", .path = s.path.base};
     if (!cli_session_call(&s, &req))
         return cli_session_end(&s);

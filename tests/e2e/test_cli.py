@@ -41,6 +41,12 @@ def lifecycle(srv, tok):
     rc, out, err = run_cli(["url", key], url, tok)
     status, _, body = http_get(out.decode().strip()) if rc == 0 else (0, None, b"")
     rep.check("url_downloads", rc == 0 and status == 200 and body == data, err)
+    rc, out, err = run_cli(["url", key, "--filename", "Bericht März.txt", "--content-type", "text/plain"], url, tok)
+    status, headers, body = http_get(out.decode().strip()) if rc == 0 else (0, {}, b"")
+    rep.check("url_download_overrides", rc == 0 and status == 200 and body == data
+              and headers.get("content-type") == "text/plain"
+              and headers.get("content-disposition") == "attachment; filename=\"Bericht M_rz.txt\"; "
+              "filename*=UTF-8''Bericht%20M%C3%A4rz.txt", (err, headers))
 
     for k in ("cli/a/1", "cli/a/2", "cli/b"):
         p = os.path.join(work, "small")
