@@ -5,7 +5,9 @@
  * Dispatch is two small tables, groups then actions (like git's `git remote` subcommands);
  * each action parses its own arguments with the shared option parser.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/client.h"
@@ -218,16 +220,45 @@ static int stores_get(int argc, char **argv)
     return admin_get(argc, argv, "stores", "store", "loci admin stores get ID");
 }
 
+/* Reads a whole text file of at most max bytes (malloc'ed, NUL-terminated), or NULL with errno
+ * set (0 when it is too large). */
+static char *read_text_file(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    char *s = NULL;
+    size_t n = 0;
+    if (f == NULL)
+        return NULL;
+    s = malloc(max + 1);
+    if (s != NULL)
+        n = fread(s, 1, max + 1, f);
+    errno = ferror(f) ? EIO : 0;
+    fclose(f);
+    if (s == NULL || errno != 0 || n > max) {
+        free(s);
+        return NULL;
+    }
+    s[n] = '\0';
+    return s;
+}
+
 static int stores_put(int argc, char **argv)
 {
     const char *provider = NULL, *endpoint = NULL, *bucket = NULL, *region = NULL, *country = NULL, *status = NULL;
-    const char *public_host = NULL, *key_id = NULL, *secret = NULL, *json_text = NULL;
+    const char *public_host = NULL, *key_id = NULL, *secret = NULL, *json_text = NULL, *account = NULL;
+    const char *account_key = NULL, *temp_url_key = NULL, *hmac_id = NULL, *hmac_secret = NULL, *sa_file = NULL;
+    char *sa_json = NULL;
     cli_int_t weight = {0};
     bool path_style = false;
     const cli_opt_t opts[] = {
-        {.name = "--provider", .kind = CLI_OPT_STR, .metavar = "P", .help = "local or s3", .dest = &provider},
-        {.name = "--endpoint", .kind = CLI_OPT_STR, .metavar = "URL", .help = "the store's endpoint (s3)", .dest = &endpoint},
-        {.name = "--bucket", .kind = CLI_OPT_STR, .metavar = "B", .help = "bucket or container (s3)", .dest = &bucket},
+        {.name = "--provider", .kind = CLI_OPT_STR, .metavar = "P", .help = "local, s3, gcs, azure or swift", .dest = &provider},
+        {.name = "--endpoint",
+         .kind = CLI_OPT_STR,
+         .metavar = "URL",
+         .help = "the store's endpoint (azure: blob service URL; swift: account URL)",
+         .dest = &endpoint},
+        {.name = "--bucket", .kind = CLI_OPT_STR, .metavar = "B", .help = "bucket or container", .dest = &bucket},
+        {.name = "--account", .kind = CLI_OPT_STR, .metavar = "NAME", .help = "storage account (azure)", .dest = &account},
         {.name = "--region", .kind = CLI_OPT_STR, .metavar = "R", .help = "provider region, e.g. eu-west-1", .dest = &region},
         {.name = "--country",
          .kind = CLI_OPT_STR,
@@ -258,6 +289,27 @@ static int stores_put(int argc, char **argv)
          .metavar = "S",
          .help = "credentials (with --access-key-id)",
          .dest = &secret},
+        {.name = "--service-account-file",
+         .kind = CLI_OPT_STR,
+         .metavar = "FILE",
+         .help = "a service account's JSON key file (gcs)",
+         .dest = &sa_file},
+        {.name = "--hmac-access-id",
+         .kind = CLI_OPT_STR,
+         .metavar = "ID",
+         .help = "HMAC key (gcs, with --hmac-secret)",
+         .dest = &hmac_id},
+        {.name = "--hmac-secret",
+         .kind = CLI_OPT_STR,
+         .metavar = "S",
+         .help = "HMAC key (gcs, with --hmac-access-id)",
+         .dest = &hmac_secret},
+        {.name = "--account-key",
+         .kind = CLI_OPT_STR,
+         .metavar = "KEY",
+         .help = "account key, base64 (azure)",
+         .dest = &account_key},
+        {.name = "--temp-url-key", .kind = CLI_OPT_STR, .metavar = "KEY", .help = "TempURL key (swift)", .dest = &temp_url_key},
         {.name = "--json",
          .kind = CLI_OPT_STR,
          .metavar = "BODY",
@@ -288,20 +340,40 @@ static int stores_put(int argc, char **argv)
         exit_code = cli_usage_error(&spec, "--access-key-id and --secret-access-key go together");
         goto out;
     }
+    if ((hmac_id == NULL) != (hmac_secret == NULL)) {
+        exit_code = cli_usage_error(&spec, "--hmac-access-id and --hmac-secret go together");
+        goto out;
+    }
+    if (sa_file && (sa_json = read_text_file(sa_file, 64 * 1024)) == NULL) {
+        fprintf(stderr, "loci: cannot read '%s': %s\n", sa_file, errno ? strerror(errno) : "larger than 64 KiB");
+        goto out;
+    }
     const struct {
         json_t **obj; /* &body or &cred */
         const char *key, *value;
     } fields[] = {
-        {&body, "provider", provider},       {&body, "endpoint", endpoint},    {&body, "bucket", bucket},
-        {&body, "region", region},           {&body, "country", country},      {&body, "status", status},
-        {&body, "public_host", public_host}, {&cred, "access_key_id", key_id}, {&cred, "secret_access_key", secret},
+        {&body, "provider", provider},
+        {&body, "endpoint", endpoint},
+        {&body, "bucket", bucket},
+        {&body, "region", region},
+        {&body, "country", country},
+        {&body, "status", status},
+        {&body, "public_host", public_host},
+        {&body, "account", account},
+        {&cred, "access_key_id", key_id},
+        {&cred, "secret_access_key", secret},
+        {&cred, "hmac_access_id", hmac_id},
+        {&cred, "hmac_secret", hmac_secret},
+        {&cred, "account_key", account_key},
+        {&cred, "temp_url_key", temp_url_key},
+        {&cred, "service_account_json", sa_json},
     };
     exit_code = admin_path(&spec, &path, "stores", args.pos[0], NULL, NULL);
     if (exit_code == CLI_EXIT_OK)
         exit_code = base_body(&spec, json_text, &body);
     if (exit_code != CLI_EXIT_OK)
         goto out;
-    if (key_id) {
+    if (key_id || hmac_id || account_key || temp_url_key || sa_json) {
         cred = json_object();
         json_object_set(body, "credentials", cred);
     }
@@ -318,6 +390,7 @@ static int stores_put(int argc, char **argv)
     if (exit_code == CLI_EXIT_OK)
         exit_code = print_member(resp.json, "store");
 out:
+    free(sa_json);
     json_decref(cred);
     json_decref(body);
     buf_release(&path);

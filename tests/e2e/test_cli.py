@@ -127,6 +127,36 @@ def admin(srv):
     rc, out, err = run_cli(["admin", "tenants", "list", "--token", srv.demo_token], url)
     rep.check("tenant_token_not_admin", rc == 1 and "forbidden" in err, (rc, err))
 
+    # every provider's store from the command line; the server validates the credentials
+    sa = os.path.join(os.environ["LOCI_TEST_VECTORS"], "gcs", "test_service_account.not-a-test.json")
+    stores = [
+        ("cli-gcs", ["--provider", "gcs", "--bucket", "acme-eu", "--country", "BE", "--service-account-file", sa]),
+        ("cli-gcs-hmac", ["--provider", "gcs", "--bucket", "acme-eu", "--country", "BE", "--hmac-access-id", "GOOG1X",
+                          "--hmac-secret", "c2VjcmV0"]),
+        ("cli-azure", ["--provider", "azure", "--endpoint", "https://acmeeu.blob.core.windows.net", "--account", "acmeeu",
+                       "--bucket", "objects", "--country", "NL", "--account-key", "c2VjcmV0c2VjcmV0c2VjcmV0"]),
+        ("cli-swift", ["--provider", "swift", "--endpoint", "https://swift.example.ch/v1/AUTH_acme", "--bucket", "objects",
+                       "--country", "CH", "--temp-url-key", "k" * 32, "--public-host", "https://cdn.example.ch"]),
+    ]
+    for sid, args in stores:
+        rc, out, err = run_cli(["admin", "stores", "put", sid] + args, url, env=env)
+        st = json.loads(out) if rc == 0 else {}
+        rep.check("admin_store_put_" + sid, rc == 0 and st.get("has_credentials") is True
+                  and st.get("provider") == args[1] and b"secret" not in out and b"PRIVATE" not in out, (out, err))
+    rc, out, err = run_cli(["admin", "stores", "put", "x", "--provider", "gcs", "--bucket", "b", "--country", "BE",
+                            "--hmac-access-id", "GOOG1X"], url, env=env)
+    rep.check("admin_store_hmac_pair_usage", rc == 2 and "go together" in err, (rc, err))
+    rc, out, err = run_cli(["admin", "stores", "put", "x", "--provider", "gcs", "--bucket", "b", "--country", "BE",
+                            "--service-account-file", "/nonexistent/key.json"], url, env=env)
+    rep.check("admin_store_missing_key_file", rc == 1 and "/nonexistent/key.json" in err, (rc, err))
+    bad = os.path.join(srv.data, "bad-key.json")
+    open(bad, "w").write('{"type": "service_account", "private_key": "not a key"}')
+    rc, out, err = run_cli(["admin", "stores", "put", "x", "--provider", "gcs", "--bucket", "b", "--country", "BE",
+                            "--service-account-file", bad], url, env=env)
+    rep.check("admin_store_bad_key_refused", rc == 1 and "bad_request" in err and "not a key" not in err, (rc, err))
+    for sid, _ in stores:
+        run_cli(["admin", "stores", "delete", sid], url, env=env)
+
 
 def main():
     with Server() as srv:
