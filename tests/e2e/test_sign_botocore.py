@@ -192,6 +192,22 @@ def features(case):
     return f
 
 
+def same_url(a, b):
+    """The same URL byte for byte, except for the order of the authentication parameters:
+    botocore releases differ in it (1.29 writes X-Amz-Expires before X-Amz-SignedHeaders, other
+    releases the other way round) and the signature does not depend on it (the canonical query
+    is sorted). Operation parameters must still come first, each written exactly alike."""
+    (a_base, _, a_query), (b_base, _, b_query) = a.partition("?"), b.partition("?")
+    if a_base != b_base:
+        return False
+    a_params, b_params = a_query.split("&"), b_query.split("&")
+
+    def op_params(params):
+        return [x for x in params if not x.startswith("X-Amz-")]
+    return (op_params(a_params) == a_params[:len(op_params(a_params))]
+            and op_params(a_params) == op_params(b_params) and sorted(a_params) == sorted(b_params))
+
+
 def compare(cases):
     rc, ours, err = run_tool(cases)
     rep.check("presign_tool_answers_every_case", rc == 0 and len(ours) == len(cases), err[-500:])
@@ -199,7 +215,7 @@ def compare(cases):
     for case, line in zip(cases, ours):
         want = botocore_url(case)
         url, _, headers = line.partition("\t")
-        ok = url == want and not line.startswith("ERROR")
+        ok = same_url(url, want) and not line.startswith("ERROR")
         if ok:
             ok = json.loads(headers) == expected_headers(case)
         for name, table in [(group_of(case), groups)] + [(f, feats) for f in features(case)]:
