@@ -1,19 +1,25 @@
 #!/bin/sh
 # Installs the Debian packages loci needs and that are missing.
 #   scripts/deps.sh build   what `make` needs to compile and link loci
-#   scripts/deps.sh test    that, plus what `make test` needs (verifiers, SDK clients, tools)
+#   scripts/deps.sh test    that, plus what `make test` needs (verifiers, SDK clients, tools; clang,
+#                           its sanitizer and libFuzzer runtimes and llvm-symbolizer for tests/fuzz)
+#   scripts/deps.sh bench   that of build, plus what `make bench` needs (load generators, baselines,
+#                           PostgreSQL for the node-pg peer, gnuplot, perf)
 # Runs apt-get only when something is missing, so repeated calls are cheap.
 set -eu
 
 build_pkgs="gcc make pkg-config libh2o-evloop-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev
 libjansson-dev libyaml-dev libpq-dev"
 test_pkgs="curl sqlite3 python3-botocore python3-yaml python3-swiftclient memcached
-swift swift-proxy swift-object swift-container swift-account"
+swift swift-proxy swift-object swift-container swift-account
+clang libclang-rt-dev llvm"
+bench_pkgs="curl wrk redis-server redis-tools gnuplot-nox linux-perf postgresql-15 python3"
 
 case "${1:-build}" in
 build) want="$build_pkgs" ;;
 test) want="$build_pkgs $test_pkgs" ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+bench) want="$build_pkgs $bench_pkgs" ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 
 # The npm clients the tests use (official SDKs as reference signers, Azurite as a verifier),
@@ -32,7 +38,7 @@ npm_deps() {
 missing=""
 # Node.js may come from elsewhere than Debian (the machine image has one): only ask apt for it
 # when there is no node/npm at all.
-if [ "${1:-build}" = test ] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
+if [ "${1:-build}" != build ] && ! { command -v node >/dev/null && command -v npm >/dev/null; }; then
     missing="nodejs npm"
 fi
 for p in $want; do

@@ -19,6 +19,9 @@ export ASAN_OPTIONS="abort_on_error=0:detect_leaks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 PY=/usr/bin/python3
 log=$(mktemp -d /tmp/loci-test.XXXXXX)
+# ThreadSanitizer builds: the first report ends the process with status 66 and is written to
+# $log/tsan.<pid>; any such file fails the run (tests/tsan.supp names the only reports ignored)
+export TSAN_OPTIONS="halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$here/tsan.supp:log_path=$log/tsan:${TSAN_OPTIONS:-}"
 passed=0
 failed=0
 
@@ -58,6 +61,19 @@ for t in "$here"/e2e/test_*.py; do
     [ -e "$t" ] || continue
     n=$(basename "$t" .py)
     run_suite "e2e_${n#test_}" $PY "$t"
+done
+
+# the libFuzzer harnesses, each on its corpus plus a few seconds of fuzzing (tests/fuzz/run.sh);
+# `make test` sets LOCI_FUZZ_BUILD (not for sanitizer builds: the harnesses are ASan+UBSan builds)
+if [ -n "${LOCI_FUZZ_BUILD:-}" ]; then
+    run_suite fuzz "$here/fuzz/run.sh" "${LOCI_FUZZ_SECONDS:-3}"
+fi
+
+for r in "$log"/tsan.*; do
+    [ -e "$r" ] || continue
+    echo "   FAIL ThreadSanitizer report $r:"
+    head -n 40 "$r" | sed 's/^/   | /'
+    failed=$((failed + 1))
 done
 
 echo "logs: $log"

@@ -39,7 +39,8 @@ int blob_local_path(const char *root, const char *store, const char *name, char 
 
 static int io_error(err_t *e, const char *what, const char *path)
 {
-    int code = errno == ENOSPC || errno == EDQUOT ? ERR_UNAVAILABLE : ERR_IO;
+    /* out of space or out of descriptors: the store is fine, this moment is not (503) */
+    int code = errno == ENOSPC || errno == EDQUOT || errno == EMFILE || errno == ENFILE ? ERR_UNAVAILABLE : ERR_IO;
     return err_set(e, code, "%s '%s': %s", what, path, strerror(errno));
 }
 

@@ -12,6 +12,7 @@ const cli_command_t cli_commands[] = {
     {"put", cmd_put, "upload a file as an object"},
     {"get", cmd_get, "download an object and verify it"},
     {"url", cmd_url, "print a signed URL that reads an object"},
+    {"import", cmd_import, "register objects that already exist in a store (offline)"},
     {"stat", cmd_stat, "print an object's metadata as JSON"},
     {"ls", cmd_ls, "list objects by prefix and tags"},
     {"tag", cmd_tag, "set or remove an object's tags"},

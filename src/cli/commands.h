@@ -30,6 +30,7 @@ int cmd_version(int argc, char **argv);
 int cmd_put(int argc, char **argv);
 int cmd_get(int argc, char **argv);
 int cmd_url(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_tag(int argc, char **argv);

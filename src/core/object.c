@@ -221,22 +221,22 @@ void obj_query_hash(const obj_query_t *q, uint8_t out[32])
     sha256_stream_final(s, out);
 }
 
-/* The AAD binding a cursor: tenant id, NUL, query hash. */
-static size_t cursor_aad(const char *tenant, const uint8_t qhash[32], uint8_t *aad, size_t cap)
+/* The AAD binding a cursor: tenant id, NUL, query hash. The whole tenant id, never a cut one:
+ * tenants whose ids share a long prefix must not share cursors. */
+static const uint8_t *cursor_aad(const char *tenant, const uint8_t qhash[32], size_t *len, arena_t *a)
 {
     size_t tl = strlen(tenant);
-    if (tl + 1 + 32 > cap)
-        tl = cap - 33;
-    memcpy(aad, tenant, tl);
-    aad[tl] = 0;
+    uint8_t *aad = arena_alloc(a, tl + 1 + 32);
+    memcpy(aad, tenant, tl + 1);
     memcpy(aad + tl + 1, qhash, 32);
-    return tl + 1 + 32;
+    *len = tl + 1 + 32;
+    return aad;
 }
 
 char *obj_cursor_seal(const uint8_t key[32], const char *tenant, const uint8_t qhash[32], const char *start_after, arena_t *a)
 {
-    uint8_t aad[128];
-    size_t aadlen = cursor_aad(tenant, qhash, aad, sizeof(aad));
+    size_t aadlen;
+    const uint8_t *aad = cursor_aad(tenant, qhash, &aadlen, a);
     size_t n = strlen(start_after);
     uint8_t *sealed = arena_alloc(a, n + AEAD_OVERHEAD);
     if (aead_seal(key, aad, aadlen, start_after, n, sealed) != 0)
@@ -255,8 +255,8 @@ int obj_cursor_open(const uint8_t key[32], const char *tenant, const uint8_t qha
     size_t rawlen;
     if (base64_decode(cursor.base, cursor.len, raw, &rawlen) != 0 || rawlen < AEAD_OVERHEAD)
         return err_set(e, ERR_BAD_REQUEST, "invalid cursor");
-    uint8_t aad[128];
-    size_t aadlen = cursor_aad(tenant, qhash, aad, sizeof(aad));
+    size_t aadlen;
+    const uint8_t *aad = cursor_aad(tenant, qhash, &aadlen, a);
     char *pt = arena_alloc(a, rawlen - AEAD_OVERHEAD + 1);
     size_t ptlen;
     if (aead_open(key, aad, aadlen, raw, rawlen, (uint8_t *)pt, &ptlen) != 0)

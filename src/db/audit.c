@@ -142,3 +142,26 @@ bool db_audit_describe(const db_write_t *w, db_audit_input_t *out, arena_t *a)
     out->detail = finish(&j, &b, a);
     return true;
 }
+
+void db_audit_import_entry(const db_write_t *w, const db_import_object_t *o, db_audit_input_t *out, buf_t *detail)
+{
+    jw_t j;
+    buf_reset(detail);
+    jw_init(&j, detail);
+    jw_obj_open(&j);
+    jw_kv_str(&j, "object_id", o->id);
+    jw_kv_int(&j, "version", 1);
+    jw_kv_int(&j, "size", o->size);
+    jw_kv_str(&j, "sha256", o->sha256);
+    jw_key(&j, "stores");
+    jw_arr_open(&j);
+    jw_str(&j, o->store);
+    jw_arr_close(&j);
+    jw_obj_close(&j);
+    jw_finish(&j);
+    out->tenant = w->tenant;
+    out->actor = w->audit.actor ? w->audit.actor : "system";
+    out->action = "object_imported";
+    out->subject = o->subject ? o->subject : "";
+    out->detail = detail->base;
+}

@@ -18,4 +18,9 @@
  * failed erasure is only retried). Strings are allocated from a. */
 bool db_audit_describe(const db_write_t *w, db_audit_input_t *out, arena_t *a);
 
+/* The entry of one object of DB_OP_OBJECT_IMPORT w: action "object_imported", the object's
+ * subject, and detail {"object_id","version":1,"size","sha256","stores":[store]} written into
+ * detail (reset first; out->detail points into it until detail changes). */
+void db_audit_import_entry(const db_write_t *w, const db_import_object_t *o, db_audit_input_t *out, buf_t *detail);
+
 #endif

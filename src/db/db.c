@@ -8,32 +8,45 @@
 int db_sqlite_open(const char *path, db_t **out, err_t *e);
 int db_sqlite_open_readonly(const char *path, db_t **out, err_t *e);
 
-int db_open_readonly(const char *url, db_t **out, err_t *e)
-{
-    if (strncmp(url, "sqlite:", 7) == 0)
-        return db_sqlite_open_readonly(url + 7, out, e);
-    if (strstr(url, "://") != NULL)
-        return err_set(e, ERR_BAD_REQUEST, "unsupported database URL '%s'", url);
-    return db_sqlite_open_readonly(url, out, e);
-}
-
 typedef struct db_backend {
     const char *scheme; /* URL prefix */
-    int (*open)(const char *rest, db_t **out, err_t *e);
+    bool strip;         /* the backend takes what follows the prefix (a path), not the whole URL */
+    int (*open)(const char *url, const db_options_t *opts, bool readonly, db_t **out, err_t *e);
 } db_backend_t;
 
+static int sqlite_open(const char *path, const db_options_t *opts, bool readonly, db_t **out, err_t *e)
+{
+    (void)opts;
+    return readonly ? db_sqlite_open_readonly(path, out, e) : db_sqlite_open(path, out, e);
+}
+
 static const db_backend_t BACKENDS[] = {
-    {"sqlite:", db_sqlite_open},
+    {"sqlite:", true, sqlite_open},
 };
 
-int db_open(const char *url, db_t **out, err_t *e)
+static int open_url(const char *url, const db_options_t *opts, bool readonly, db_t **out, err_t *e)
 {
     for (size_t i = 0; i < sizeof(BACKENDS) / sizeof(BACKENDS[0]); i++) {
         size_t n = strlen(BACKENDS[i].scheme);
         if (strncmp(url, BACKENDS[i].scheme, n) == 0)
-            return BACKENDS[i].open(url + n, out, e);
+            return BACKENDS[i].open(BACKENDS[i].strip ? url + n : url, opts, readonly, out, e);
     }
     if (strstr(url, "://") != NULL)
-        return err_set(e, ERR_BAD_REQUEST, "unsupported database URL '%s'", url);
-    return db_sqlite_open(url, out, e); /* a bare path */
+        return err_set(e, ERR_BAD_REQUEST, "unsupported database URL '%.64s'", url);
+    return sqlite_open(url, opts, readonly, out, e); /* a bare path */
+}
+
+int db_open_opts(const char *url, const db_options_t *opts, db_t **out, err_t *e)
+{
+    return open_url(url, opts, false, out, e);
+}
+
+int db_open(const char *url, db_t **out, err_t *e)
+{
+    return open_url(url, NULL, false, out, e);
+}
+
+int db_open_readonly(const char *url, db_t **out, err_t *e)
+{
+    return open_url(url, NULL, true, out, e);
 }

@@ -78,7 +78,29 @@ typedef enum db_op {
     DB_OP_AUDIT_APPEND,     /* append given entries (read auditing, in batches) */
     DB_OP_CHECKPOINT_ADD,   /* store a signed checkpoint */
     DB_OP_UPLOAD_TOUCH,     /* keep a (multipart) upload alive until at least expires_at */
+    DB_OP_OBJECT_IMPORT,    /* register objects that already exist in a store (bulk; see db_import_object_t) */
 } db_op_t;
+
+/*
+ * One object of DB_OP_OBJECT_IMPORT: an object whose bytes already sit in a store (a bucket
+ * being migrated under loci), validated by the caller with the API's rules (core/object.h:
+ * key, tags, content type, sha256, attrs size; the store exists and lies inside the tenant's
+ * jurisdictions). It becomes a committed object, version 1, with one location (store, name)
+ * in state present, and one audit entry.
+ */
+typedef struct db_import_object {
+    const char *key;
+    const char *id;    /* a fresh object id (core/ids.h), made by the caller */
+    const char *store; /* the store holding the bytes */
+    const char *name;  /* the object's existing name inside that store (kept as is) */
+    int64_t size;
+    const char *content_type; /* never NULL */
+    const char *sha256;       /* lowercase hex or NULL */
+    const tagset_t *tags;     /* normalized (sorted, unique); n may be 0 */
+    const char *tags_json;    /* canonical JSON of tags (tagset_to_json), "{}" when none */
+    const char *attrs_json;   /* JSON object text or NULL */
+    const char *subject;      /* audit subject: the HMAC of the key (secrets_audit_subject) */
+} db_import_object_t;
 
 /* An audit entry to append, as the caller knows it (seq, time and hashes come from the chain). */
 typedef struct db_audit_input {
@@ -119,6 +141,32 @@ struct db_write {
             const char *upload_id;
             int64_t expires_at; /* ms */
         } upload_touch;
+        /*
+         * OBJECT_IMPORT: the backend pulls the objects one by one from next(), inside this
+         * op's transaction, until next() returns 0 (end) or a negative error code. next()
+         * fills *out with values valid until its following call (or the op's end).
+         * For each object, in order, the backend:
+         *   - refuses it with ERR_CONFLICT if (tenant, key) already exists (committed, or
+         *     twice in this import); an open upload of the same key does not conflict;
+         *   - inserts the object (version 1, created_at = updated_at = now), its tag rows,
+         *     and its one location (store, name, present);
+         *   - appends one entry to the tenant's audit chain: actor = w->audit.actor,
+         *     action "object_imported", subject = out->subject, detail
+         *     {"object_id":..,"version":1,"size":..,"sha256":..|null,"stores":[store]}
+         *     (the keys in that order, written with util/jsonw.h, exactly like
+         *     db_audit_describe's entries).
+         * All or nothing: the first refused object, or an error from next(), fails the op
+         * (its rc and err say why) and none of its objects stays. w->affected is the number
+         * of objects imported (on failure: the 0-based index of the object that failed, or
+         * the count pulled when next() failed). The audit_entries output counts the entries.
+         * One op can hold millions of objects in one transaction: a backend streams them
+         * (SQLite: prepared inserts; PostgreSQL: COPY or multi-row INSERT in pipeline mode)
+         * rather than holding them in memory. db_audit_describe() adds no entry for it.
+         */
+        struct {
+            int (*next)(void *ctx, db_import_object_t *out, err_t *e);
+            void *ctx;
+        } object_import;
         struct {
             const char *key;
             int64_t expected_version; /* the version the change was computed from */
@@ -176,7 +224,7 @@ struct db_write {
     err_t err;
     bool created;            /* *_PUT: a new row was inserted */
     object_t obj;            /* UPLOAD_BEGIN (pending), UPLOAD_COMPLETE, OBJECT_UPDATE: the resulting object */
-    int64_t affected;        /* UPLOADS_EXPIRE: uploads aborted; TENANT_DELETE: objects deleted */
+    int64_t affected;        /* UPLOADS_EXPIRE: uploads aborted; TENANT_DELETE: objects deleted; OBJECT_IMPORT: see there */
     const char *replaced_id; /* UPLOAD_COMPLETE: the version it replaced (or NULL); OBJECT_DELETE: the deleted id */
     int64_t audit_entries;   /* entries this op appended */
     struct {
@@ -240,8 +288,20 @@ struct db {
     const db_vt_t *vt;
 };
 
-/* Opens the database named by url: "sqlite:PATH" (or a bare path) for SQLite. Creates or
- * migrates the schema. Returns 0 or an error with the reason in e. */
+/* How to reach a database over the network; zero values mean the defaults. SQLite ignores them. */
+typedef struct db_options {
+    int timeout_ms;              /* bound on connecting and on every round trip (5000) */
+    const char *const *replicas; /* read replicas (PostgreSQL) that may serve list and search */
+    size_t nreplicas;
+    int replica_max_lag_ms; /* a replica further behind the primary than this is not used (1000) */
+} db_options_t;
+
+/* Opens the database named by url: "sqlite:PATH" (or a bare path) for SQLite,
+ * "postgres://..." or "postgresql://..." (a libpq connection URI) for PostgreSQL. Creates or
+ * migrates the schema (several servers may do so at once). Returns 0 or an error with the
+ * reason in e. opts may be NULL. */
+int db_open_opts(const char *url, const db_options_t *opts, db_t **out, err_t *e);
+/* db_open_opts with the default options. */
 int db_open(const char *url, db_t **out, err_t *e);
 /* Opens an existing database for reading only (tools such as `loci audit verify --data`):
  * no writer, no migration; the schema must be this loci's. */

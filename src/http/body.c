@@ -153,6 +153,33 @@ int body_tags(rq_t *rq, json_t *val, const char *where, tagset_t *out)
     return tagset_normalize(out, l, &rq->err);
 }
 
+/* Nesting depth of a JSON value (0 for a scalar, 1 for a flat object or array), counted no
+ * further than limit + 1 so that a hostile value costs at most limit levels of recursion. */
+static size_t json_depth(json_t *v, size_t limit)
+{
+    size_t max = 0, d, i;
+    const char *k;
+    json_t *x;
+    if (!json_is_object(v) && !json_is_array(v))
+        return 0;
+    if (limit == 0)
+        return 1;
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, x)
+        {
+            if ((d = json_depth(x, limit - 1)) > max)
+                max = d;
+        }
+    } else {
+        json_object_foreach(v, k, x)
+        {
+            if ((d = json_depth(x, limit - 1)) > max)
+                max = d;
+        }
+    }
+    return max + 1;
+}
+
 int body_attrs(rq_t *rq, json_t *val, const char **json_out)
 {
     *json_out = NULL;
@@ -160,6 +187,10 @@ int body_attrs(rq_t *rq, json_t *val, const char **json_out)
         return 0;
     if (!json_is_object(val))
         return err_set(&rq->err, ERR_BAD_REQUEST, "'attrs' must be a JSON object");
+    /* within 4 KiB, attrs could still nest ~2,000 deep: deep enough to break clients that
+     * parse answers recursively (Python's json stops at 1,000) */
+    if (json_depth(val, BODY_ATTRS_DEPTH_MAX) > BODY_ATTRS_DEPTH_MAX)
+        return err_set(&rq->err, ERR_BAD_REQUEST, "'attrs' is nested more than %d levels deep", BODY_ATTRS_DEPTH_MAX);
     char *s = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
     if (s == NULL)
         return err_set(&rq->err, ERR_BAD_REQUEST, "'attrs' cannot be encoded");

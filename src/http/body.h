@@ -28,7 +28,11 @@ int body_bool(rq_t *rq, json_t *obj, const char *name, bool *out, bool *present)
 int body_strings(rq_t *rq, json_t *obj, const char *name, bool one_ok, size_t max, const char ***out, size_t *n);
 /* Reads a JSON object of string tags, validated against the limits. */
 int body_tags(rq_t *rq, json_t *val, const char *where, tagset_t *out);
-/* Validates attrs (an object, at most attrs_max bytes encoded) and encodes it compactly. */
+/* The deepest nesting attrs may have (the attrs object itself is level 1). */
+#define BODY_ATTRS_DEPTH_MAX 32
+
+/* Validates attrs (an object, at most attrs_max bytes encoded, nested at most
+ * BODY_ATTRS_DEPTH_MAX deep) and encodes it compactly. */
 int body_attrs(rq_t *rq, json_t *val, const char **json_out);
 
 #endif

@@ -40,6 +40,7 @@ typedef struct app {
     db_writer_t *writer;
     stores_t *stores;
     pool_t *io;
+    pool_t *readers; /* database reader threads, each with its connection; NULL when reads run inline (SQLite) */
     read_audit_t *reads; /* read auditing for tenants that ask for it */
     h2o_globalconf_t h2o;
     atomic_bool stopping;
@@ -56,12 +57,15 @@ struct http_thread {
     h2o_accept_ctx_t accept_ctx;
     h2o_socket_t *listener;
     int listen_fd;
+    h2o_timeout_t accept_pause;          /* accepting rests this long when out of descriptors */
+    h2o_timeout_entry_t accept_resume;   /* ...and resumes here */
     h2o_multithread_receiver_t receiver; /* completions of jobs hop back here */
     h2o_multithread_message_t stop_msg;
     db_conn_t *conn;
     pthread_t tid;
     size_t inflight;
     bool shutting_down;
+    struct timeval shutdown_at; /* when shutting_down was set (the loop's clock) */
     metrics_thread_t *m;
 };
 
@@ -123,14 +127,17 @@ struct rq {
     h2o_multithread_message_t msg;
     pool_job_t job;
     void (*io_fn)(rq_t *rq);
+    int (*read_fn)(rq_t *rq, db_conn_t *c);
     db_write_t write;
     void *state; /* handler-specific */
 };
 
 /* --- request lifecycle (request.c) --- */
 
-/* Runs fn with this thread's database connection (inline for backends whose reads don't block),
- * then next(rq, rc) on the loop thread. */
+/* Runs fn with a database connection, then next(rq, rc) on the loop thread: inline with the
+ * loop's own connection when the backend's reads never wait on the network (SQLite), else on
+ * a database reader thread with that thread's connection (PostgreSQL), so that no loop thread
+ * waits on a round trip. fn must not touch the h2o request beyond reading it. */
 void rq_read(rq_t *rq, int (*fn)(rq_t *rq, db_conn_t *c), void (*next)(rq_t *rq, int rc));
 /* Submits rq->write (prepared by the caller) to the writer; next(rq, rq->write.rc) runs on the
  * loop thread once the change is durable or refused. */
@@ -177,6 +184,9 @@ const route_t *http_route_match(slice_t method, slice_t path, rq_t *rq, bool *pa
 /* Fills rq->auth for the route's requirement; returns 0 or an error (rq->err set). Reads the
  * key and tenant through c. */
 int http_authenticate(rq_t *rq, db_conn_t *c);
+/* Forgets every cached token and tenant (each loop thread caches what it read). Call it after
+ * committing a change to API keys or tenants, before acknowledging it. Thread-safe. */
+void http_auth_invalidate(void);
 
 /* --- the h2o entry point (server.c) --- */
 int http_on_req(h2o_handler_t *self, h2o_req_t *req);

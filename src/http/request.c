@@ -69,11 +69,32 @@ void http_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
     }
 }
 
+static void io_done(pool_job_t *job);
+
+static void read_run(pool_job_t *job)
+{
+    rq_t *rq = H2O_STRUCT_FROM_MEMBER(rq_t, job, job);
+    rq->job_rc = rq->read_fn(rq, job->thread_ctx);
+}
+
 void rq_read(rq_t *rq, int (*fn)(rq_t *rq, db_conn_t *c), void (*next)(rq_t *rq, int rc))
 {
-    /* SQLite reads never touch the network: run them right here on the loop thread. */
-    int rc = fn(rq, rq->th->conn);
-    next(rq, rc);
+    if (rq->app->readers == NULL) {
+        /* SQLite reads never touch the network: run them right here on the loop thread */
+        int rc = fn(rq, rq->th->conn);
+        next(rq, rc);
+        return;
+    }
+    /* a round trip to the database: on a reader thread, back through the loop's queue (h2o's
+     * HTTP/1 stops reading a connection while its request is processed, so the request the
+     * reader may look at stays as it is until the answer goes out) */
+    rq->refs++;
+    rq->next = next;
+    rq->read_fn = fn;
+    rq->job_rc = 0;
+    rq->job.run = read_run;
+    rq->job.done = io_done;
+    pool_submit(rq->app->readers, &rq->job);
 }
 
 static void write_done(db_write_t *w)
@@ -425,7 +446,9 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
     th->inflight++;
     atomic_fetch_add_explicit(&th->m->inflight, 1, memory_order_relaxed);
 
-    if (atomic_load_explicit(&th->app->stopping, memory_order_relaxed)) {
+    /* refused: a request that began arriving after this loop began shutting down; served: one
+     * whose headers were in before (a local-store upload whose body was still arriving) */
+    if (th->shutting_down && timercmp(&req->timestamps.request_begin_at, &th->shutdown_at, >)) {
         err_set(&rq->err, ERR_UNAVAILABLE, "server is shutting down");
         rq_send_error(rq, ERR_UNAVAILABLE);
         return 0;

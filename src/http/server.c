@@ -5,17 +5,26 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <h2o.h>
+#include <h2o/http1.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "http/server.h"
+
+/* Out of file descriptors, accepting rests this long: the listening socket stays readable
+ * while a connection waits, so trying again at once would spin the loop. */
+#define ACCEPT_PAUSE_MS 100
+/* While shutting down, how often a loop looks whether only idle connections are left. */
+#define SHUTDOWN_POLL_MS 20
 
 void http_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages);
 void http_thread_begin_shutdown(http_thread_t *th);
@@ -56,6 +65,25 @@ static int listen_on(const char *addr, err_t *e)
     return fd;
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+    http_thread_t *th = H2O_STRUCT_FROM_MEMBER(http_thread_t, accept_resume, entry);
+    if (th->listener != NULL)
+        h2o_socket_read_start(th->listener, on_accept);
+}
+
+/* Stops accepting for ACCEPT_PAUSE_MS (no descriptor is left for a new connection). The
+ * connections and requests already here carry on; new clients wait in the listen backlog. */
+static void pause_accepting(http_thread_t *th)
+{
+    if (th->listener == NULL || h2o_timeout_is_linked(&th->accept_resume))
+        return;
+    h2o_socket_read_stop(th->listener);
+    h2o_timeout_link(th->ctx.loop, &th->accept_pause, &th->accept_resume);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     http_thread_t *th = listener->data;
@@ -64,8 +92,11 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     /* take what is waiting; another loop may win the race for a connection, that is fine */
     for (int i = 0; i < 16; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        if (sock == NULL) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accepting(th);
             return;
+        }
         int fd = h2o_socket_get_fd(sock), on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
         h2o_accept(&th->accept_ctx, sock);
@@ -75,6 +106,9 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 void http_thread_begin_shutdown(http_thread_t *th)
 {
     th->shutting_down = true;
+    th->shutdown_at = *h2o_get_timestamp(&th->ctx, NULL, NULL);
+    if (h2o_timeout_is_linked(&th->accept_resume))
+        h2o_timeout_unlink(&th->accept_resume);
     if (th->listener) {
         h2o_socket_read_stop(th->listener);
         h2o_socket_close(th->listener);
@@ -83,8 +117,25 @@ void http_thread_begin_shutdown(http_thread_t *th)
     /* HTTP/1 only: answers now carry "Connection: close" (h2o_context_request_shutdown would also
      * arm HTTP/2's one-second GOAWAY timer, which loci does not use) */
     th->ctx.shutdown_requested = 1;
-    /* idle keep-alive connections (and ones that never finished sending a request) time out at
-     * once; requests being processed have no request timeout running and are left to finish */
+}
+
+/* h2o sets a request's version once its headers are in; a connection waiting for (the rest of)
+ * the headers of its next request has none. */
+static int request_started(h2o_req_t *req, void *cbdata)
+{
+    (void)cbdata;
+    return req->version != 0;
+}
+
+/* While shutting down: once no request is being received or processed here, the connections
+ * left are idle keep-alive ones (or never finished sending headers); their request timeout
+ * becomes zero so they close at once. Until then it stays, so a request whose body is still
+ * arriving (a local-store upload) finishes, within its request timeout. */
+static void close_idle_when_quiet(http_thread_t *th)
+{
+    if (th->ctx.http1.req_timeout.timeout == 0 || th->inflight != 0 ||
+        H2O_HTTP1_CALLBACKS.foreach_request(&th->ctx, request_started, NULL) != 0)
+        return;
     th->ctx.http1.req_timeout.timeout = 0;
 }
 
@@ -128,17 +179,23 @@ static void *thread_main(void *arg)
         report_start(false);
         return NULL;
     }
+    h2o_timeout_init(th->ctx.loop, &th->accept_pause, ACCEPT_PAUSE_MS);
+    th->accept_resume.cb = on_accept_resume;
     th->listener = h2o_evloop_socket_create(th->ctx.loop, th->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     th->listener->data = th;
     h2o_socket_read_start(th->listener, on_accept);
     report_start(true);
 
-    while (!loop_done(th))
-        h2o_evloop_run(th->ctx.loop, INT32_MAX);
+    while (!loop_done(th)) {
+        h2o_evloop_run(th->ctx.loop, th->shutting_down ? SHUTDOWN_POLL_MS : INT32_MAX);
+        if (th->shutting_down)
+            close_idle_when_quiet(th);
+    }
 
     /* let closing sockets and zero-delay callbacks finish before the context goes */
     for (int i = 0; i < 4; i++)
         h2o_evloop_run(th->ctx.loop, 0);
+    h2o_timeout_dispose(th->ctx.loop, &th->accept_pause);
     app->db->vt->conn_close(th->conn);
     th->conn = NULL;
     h2o_multithread_unregister_receiver(th->ctx.queue, &th->receiver);
@@ -167,8 +224,22 @@ void http_config(app_t *app)
     handler->on_req = http_on_req;
 }
 
+/* Lets the soft limit on open files rise to the hard one, as h2o's own server does: every
+ * connection costs a descriptor, and a soft limit of 1024 (a common default) would leave a
+ * server that can hold tens of thousands of idle connections unable to accept the 1025th. */
+static void raise_nofile_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            fprintf(stderr, "loci: cannot raise the open file limit: %s\n", strerror(errno));
+    }
+}
+
 int http_start(app_t *app, err_t *e)
 {
+    raise_nofile_limit();
     int fd = listen_on(app->cfg->listen, e);
     if (fd < 0)
         return e->code;

@@ -4,8 +4,10 @@
 #include "server/config.h"
 
 #include "core/ids.h"
+#include "util/buf.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +41,18 @@ static const setting_t SETTINGS[] = {
     {"threads", "LOCI_THREADS", T_INT, OFF(threads), 0, 256, "event-loop threads (0 = one per core)"},
     {"public_url", "LOCI_PUBLIC_URL", T_STR, OFF(public_url), 0, 0, "URL clients use to reach loci (default http://<listen>)"},
     {"cell", "LOCI_CELL", T_STR, OFF(cell), 0, 0, "cell name carried in ids and tokens"},
-    {"database", "LOCI_DATABASE", T_STR, OFF(database), 0, 0, "database URL (default: SQLite in <data_dir>/loci.db)"},
+    {"database", "LOCI_DATABASE", T_STR, OFF(database), 0, 0,
+     "database URL: sqlite:PATH or postgres://... (default: SQLite in <data_dir>/loci.db)"},
+    {"database_replicas", "LOCI_DATABASE_REPLICAS", T_STR, OFF(database_replicas), 0, 0,
+     "PostgreSQL read replicas for list and search (YAML list; env: comma-separated URLs)"},
+    {"database_replica_max_lag_ms", "LOCI_DATABASE_REPLICA_MAX_LAG_MS", T_INT, OFF(database_replica_max_lag_ms), 1, 3600000,
+     "a replica further behind the primary than this is not used"},
+    {"database_timeout_ms", "LOCI_DATABASE_TIMEOUT_MS", T_INT, OFF(database_timeout_ms), 100, 600000,
+     "bound on connecting to the database server and on each round trip (then 503)"},
+    {"database_readers", "LOCI_DATABASE_READERS", T_INT, OFF(database_readers), 0, 256,
+     "threads that read a database server (0 = two per event loop, at least 4)"},
+    {"stores_refresh_ms", "LOCI_STORES_REFRESH_MS", T_INT, OFF(stores_refresh_ms), 0, 86400000,
+     "how often store changes made through another server are picked up (0 = never)"},
     {"local_country", "LOCI_LOCAL_COUNTRY", T_STR, OFF(local_country), 0, 0, "country of the default local store"},
     {"local_region", "LOCI_LOCAL_REGION", T_STR, OFF(local_region), 0, 0, "region name of the default local store"},
     {"local_max_object_size", "LOCI_LOCAL_MAX_OBJECT_SIZE", T_I64, OFF(local_max_object_size), 1, INT64_C(1) << 40,
@@ -98,6 +111,11 @@ void config_init(config_t *c)
     c->public_url = xstrdup("");
     c->cell = xstrdup("eu1");
     c->database = xstrdup("");
+    c->database_replicas = xstrdup("");
+    c->database_replica_max_lag_ms = 1000;
+    c->database_timeout_ms = 5000;
+    c->database_readers = 0;
+    c->stores_refresh_ms = 5000;
     c->local_country = xstrdup("DE");
     c->local_region = xstrdup("local");
     c->local_max_object_size = INT64_C(1) << 30;
@@ -146,14 +164,16 @@ static int parse_int(const char *v, int64_t *out)
     if (errno != 0 || end == v)
         return -1;
     /* size suffixes for convenience: 64K, 1M, 5G */
+    long long unit = 1;
     if (*end == 'K' || *end == 'k')
-        n *= 1024, end++;
+        unit = 1024, end++;
     else if (*end == 'M' || *end == 'm')
-        n *= 1024 * 1024, end++;
+        unit = 1024 * 1024, end++;
     else if (*end == 'G' || *end == 'g')
-        n *= 1024LL * 1024 * 1024, end++;
-    if (*end != '\0')
+        unit = 1024LL * 1024 * 1024, end++;
+    if (*end != '\0' || n > LLONG_MAX / unit || n < LLONG_MIN / unit)
         return -1;
+    n *= unit;
     *out = n;
     return 0;
 }
@@ -294,6 +314,32 @@ static int read_groups(config_t *c, yreader_t *y, err_t *e)
     }
 }
 
+/* Reads a sequence of scalars into a string setting, comma-separated (database_replicas). */
+static int read_list(config_t *c, yreader_t *y, const char *name, err_t *e)
+{
+    buf_t joined = BUF_INIT;
+    int rc;
+    for (;;) {
+        if ((rc = next(y, e)) != 0)
+            break;
+        if (y->ev.type == YAML_SEQUENCE_END_EVENT) {
+            err_t se;
+            if ((rc = config_set(c, name, joined.base ? joined.base : "", &se)) != 0)
+                rc = yaml_error(y, e, se.msg);
+            break;
+        }
+        if (y->ev.type != YAML_SCALAR_EVENT || strchr((const char *)y->ev.data.scalar.value, ',') != NULL) {
+            rc = yaml_error(y, e, "expected a list of URLs (without commas)");
+            break;
+        }
+        if (joined.len)
+            buf_putc(&joined, ',');
+        buf_puts(&joined, (const char *)y->ev.data.scalar.value);
+    }
+    buf_release(&joined);
+    return rc;
+}
+
 /* Reads a mapping whose keys are prefixed by `prefix` ("" or "limits."). */
 static int read_mapping(config_t *c, yreader_t *y, const char *prefix, err_t *e)
 {
@@ -311,6 +357,9 @@ static int read_mapping(config_t *c, yreader_t *y, const char *prefix, err_t *e)
             return rc;
         if (strcmp(name, "jurisdiction_groups") == 0) {
             if ((rc = read_groups(c, y, e)) != 0)
+                return rc;
+        } else if (strcmp(name, "database_replicas") == 0 && y->ev.type == YAML_SEQUENCE_START_EVENT) {
+            if ((rc = read_list(c, y, name, e)) != 0)
                 return rc;
         } else if (strcmp(name, "limits") == 0 || strcmp(name, "audit") == 0) {
             if (y->ev.type != YAML_MAPPING_START_EVENT)
@@ -332,6 +381,28 @@ static int read_mapping(config_t *c, yreader_t *y, const char *prefix, err_t *e)
     }
 }
 
+/* Reads the document y's parser is set up on: stream start, document start (or an empty
+ * stream), then the mapping of settings. */
+static int load_yaml(config_t *c, yreader_t *y, err_t *e)
+{
+    int rc = 0;
+    while ((rc = next(y, e)) == 0) {
+        if (y->ev.type == YAML_STREAM_START_EVENT || y->ev.type == YAML_DOCUMENT_START_EVENT)
+            continue;
+        if (y->ev.type == YAML_STREAM_END_EVENT)
+            break;
+        if (y->ev.type == YAML_MAPPING_START_EVENT) {
+            rc = read_mapping(c, y, "", e);
+            break;
+        }
+        rc = yaml_error(y, e, "the config file must be a mapping of settings");
+        break;
+    }
+    yaml_event_delete(&y->ev);
+    yaml_parser_delete(&y->p);
+    return rc;
+}
+
 int config_load_file(config_t *c, const char *path, err_t *e)
 {
     FILE *f = fopen(path, "rb");
@@ -342,24 +413,19 @@ int config_load_file(config_t *c, const char *path, err_t *e)
     y.file = path;
     yaml_parser_initialize(&y.p);
     yaml_parser_set_input_file(&y.p, f);
-    int rc = 0;
-    /* stream start, document start (or an empty stream), mapping start */
-    while ((rc = next(&y, e)) == 0) {
-        if (y.ev.type == YAML_STREAM_START_EVENT || y.ev.type == YAML_DOCUMENT_START_EVENT)
-            continue;
-        if (y.ev.type == YAML_STREAM_END_EVENT)
-            break;
-        if (y.ev.type == YAML_MAPPING_START_EVENT) {
-            rc = read_mapping(c, &y, "", e);
-            break;
-        }
-        rc = yaml_error(&y, e, "the config file must be a mapping of settings");
-        break;
-    }
-    yaml_event_delete(&y.ev);
-    yaml_parser_delete(&y.p);
+    int rc = load_yaml(c, &y, e);
     fclose(f);
     return rc;
+}
+
+int config_load_buffer(config_t *c, const char *name, const char *data, size_t len, err_t *e)
+{
+    yreader_t y;
+    memset(&y, 0, sizeof(y));
+    y.file = name;
+    yaml_parser_initialize(&y.p);
+    yaml_parser_set_input_string(&y.p, (const unsigned char *)data, len);
+    return load_yaml(c, &y, e);
 }
 
 int config_load_env(config_t *c, err_t *e)

@@ -21,7 +21,12 @@ typedef struct config {
     int threads;                      /* event-loop threads; 0 = one per core */
     char *public_url;                 /* base URL clients use to reach loci (local-store URLs); default http://<listen> */
     char *cell;                       /* this deployment's cell name, in ids and tokens ("eu1") */
-    char *database;                   /* "" = SQLite in <data_dir>/loci.db; "sqlite:PATH" */
+    char *database;                   /* "" = SQLite in <data_dir>/loci.db; "sqlite:PATH"; "postgres://..." */
+    char *database_replicas;          /* PostgreSQL read replicas for list and search: URLs, comma-separated */
+    int database_replica_max_lag_ms;  /* a replica further behind the primary than this is not used */
+    int database_timeout_ms;          /* bound on connecting to a database server and on every round trip */
+    int database_readers;             /* threads reading a database server (0: two per event loop, at least 4) */
+    int stores_refresh_ms;            /* how often stores changed by another server are picked up (0: never) */
     char *local_country;              /* country of the default local store ("DE") */
     char *local_region;               /* region name of the default local store ("local") */
     int64_t local_max_object_size;    /* largest PUT to a local store (1 GiB) */
@@ -49,6 +54,8 @@ void config_release(config_t *c);
 
 /* Applies a YAML file. Unknown keys and bad values are errors naming the key. */
 int config_load_file(config_t *c, const char *path, err_t *e);
+/* Applies YAML text data[0..len) the same way; name stands for the file in messages. */
+int config_load_buffer(config_t *c, const char *name, const char *data, size_t len, err_t *e);
 /* Applies LOCI_* environment variables. */
 int config_load_env(config_t *c, err_t *e);
 /* Sets one setting by its YAML name (e.g. "listen", "limits.body_max") from a string. */

@@ -219,18 +219,6 @@ static bool container_ok(const char *c)
     return true;
 }
 
-/* True if an endpoint path is already a valid URL path: pchars (RFC 3986) and '/'. */
-static bool url_path_ok(const char *p)
-{
-    for (; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@%/", c);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 /* Decodes an account key written as canonical standard base64 (padded, A-Z a-z 0-9 + /) into
  * a new allocation. Returns 0, ERR_BAD_REQUEST or ERR_NOMEM. */
 static int decode_key(const char *b64, uint8_t **key, size_t *keylen)
@@ -290,7 +278,7 @@ static int azure_create(const store_t *st, signer_t **out, err_t *e)
     *out = NULL;
     if ((rc = sign_endpoint_parse(st->endpoint, &ep, e)) != 0)
         goto out;
-    if (!url_path_ok(ep.path)) {
+    if (!sign_endpoint_path_ok(ep.path)) {
         rc = err_set(e, ERR_BAD_REQUEST, "azure endpoint '%.100s' has a path that is not url-encoded", st->endpoint);
         goto out;
     }

@@ -3,8 +3,33 @@
  */
 #include "sign/endpoint.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+/* True if c may appear as it is in a URL's host (RFC 3986: unreserved, sub-delims, ':' and the
+ * brackets of an IPv6 literal). */
+static bool host_char_ok(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:[]", c);
+}
+
+bool sign_endpoint_path_ok(const char *p)
+{
+    static const char hex[] = "0123456789abcdefABCDEF";
+    for (; *p; p++) {
+        char c = *p;
+        if (c == '%') {
+            if (!p[1] || !strchr(hex, p[1]) || !p[2] || !strchr(hex, p[2]))
+                return false;
+            p += 2;
+        } else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     strchr("-._~!$&'()*+,;=:@/", c))) {
+            return false;
+        }
+    }
+    return true;
+}
 
 int sign_endpoint_parse(const char *url, sign_endpoint_t *out, err_t *e)
 {
@@ -28,7 +53,7 @@ int sign_endpoint_parse(const char *url, sign_endpoint_t *out, err_t *e)
     memcpy(out->host, rest, hl);
     out->host[hl] = '\0';
     for (size_t i = 0; i < hl; i++)
-        if ((unsigned char)out->host[i] <= ' ' || out->host[i] == '@' || out->host[i] == '?' || out->host[i] == '#')
+        if (!host_char_ok(out->host[i]))
             return err_set(e, ERR_BAD_REQUEST, "endpoint '%.100s' has an invalid host", url);
     memcpy(out->url_host, out->host, hl + 1);
     /* the default port is not part of the signed host (botocore and the AWS SDKs drop it) */

@@ -15,7 +15,13 @@ typedef struct sign_endpoint {
     char path[512];     /* base path without a trailing '/', "" for none */
 } sign_endpoint_t;
 
-/* Parses "scheme://host[:port][/path]". Returns 0 or ERR_BAD_REQUEST with the reason. */
+/* Parses "scheme://host[:port][/path]" with a host of RFC 3986 characters (no userinfo).
+ * Returns 0 or ERR_BAD_REQUEST with the reason. */
 int sign_endpoint_parse(const char *url, sign_endpoint_t *out, err_t *e);
+
+/* True if path is a URL path as it must be sent: RFC 3986 pchars and '/', anything else
+ * percent-encoded (%XX). A raw space, quote or non-ASCII byte would be signed as it is but sent
+ * encoded by some clients and not by others. */
+bool sign_endpoint_path_ok(const char *path);
 
 #endif

@@ -38,6 +38,10 @@ int sign_s3_setup(const store_t *st, const char *default_region, const char *pre
     s->base.store = st;
     if ((rc = sign_endpoint_parse(st->endpoint, &s->ep, e)) != 0)
         goto fail;
+    if (!sign_endpoint_path_ok(s->ep.path)) {
+        rc = err_set(e, ERR_BAD_REQUEST, "endpoint '%.100s' has a path that is not url-encoded", st->endpoint);
+        goto fail;
+    }
     if (st->public_host && *st->public_host) {
         sign_endpoint_t pub;
         if ((rc = sign_endpoint_parse(st->public_host, &pub, e)) != 0)

@@ -239,18 +239,6 @@ static bool has_object_name(const char *name)
     return name[strspn(name, "/")] != '\0';
 }
 
-/* True if an endpoint path is already a valid URL path: pchars (RFC 3986) and '/'. */
-static bool url_path_ok(const char *p)
-{
-    for (; *p; p++) {
-        char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("-._~!$&'()*+,;=:@%/", c);
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
 /* Finds the account in an endpoint path ".../v1/<account>": sets *acct to the (still encoded)
  * account segment. Returns false if the path does not end that way. */
 static bool find_account(const char *path, slice_t *acct)
@@ -289,7 +277,7 @@ static int swift_create(const store_t *st, signer_t **out, err_t *e)
     *out = NULL;
     if ((rc = sign_endpoint_parse(st->endpoint, &ep, e)) != 0)
         goto out;
-    if (!url_path_ok(ep.path) || !find_account(ep.path, &acct) ||
+    if (!sign_endpoint_path_ok(ep.path) || !find_account(ep.path, &acct) ||
         pct_decode(acct.base, acct.len, account, &account_len, false) != 0 || account_len == 0 ||
         memchr(account, '/', account_len) || !utf8_valid(account, account_len)) {
         rc = err_set(e, ERR_BAD_REQUEST, "swift endpoint '%.100s' must be the account URL, ending in /v1/<account>",

@@ -8,6 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,53 @@
 
 #define AEAD_VERSION 1
 
+/*
+ * SHA-256 and HMAC-SHA256 are on every request's path (token hashes, SigV4 signing: about a
+ * dozen digests per signed URL). The one-shot EVP_Digest() and HMAC() fetch the algorithm and
+ * allocate a context on every call, which cost more than the hashing itself; here the
+ * algorithm is fetched once and each thread reuses one digest context (freed when the thread
+ * ends).
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+
+static void ctx_free(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
+
+static void sha256_setup(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (sha256_md == NULL || pthread_key_create(&ctx_key, ctx_free) != 0)
+        abort();
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+    pthread_once(&sha256_once, sha256_setup);
+    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+    if (ctx == NULL) {
+        if ((ctx = EVP_MD_CTX_new()) == NULL || pthread_setspecific(ctx_key, ctx) != 0)
+            abort();
+    }
+    return ctx;
+}
+
+/* SHA-256 over two pieces (either may be empty). */
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn, uint8_t out[SHA256_LEN])
+{
+    EVP_MD_CTX *ctx = thread_ctx();
+    unsigned int len = SHA256_LEN;
+    if (EVP_DigestInit_ex2(ctx, sha256_md, NULL) != 1 || (an && EVP_DigestUpdate(ctx, a, an) != 1) ||
+        (bn && EVP_DigestUpdate(ctx, b, bn) != 1) || EVP_DigestFinal_ex(ctx, out, &len) != 1)
+        abort();
+}
+
 void sha256(const void *data, size_t n, uint8_t out[SHA256_LEN])
 {
-    unsigned int len = SHA256_LEN;
-    if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1)
-        abort();
+    sha256_2(data, n, NULL, 0, out);
 }
 
 void sha256_hex(const void *data, size_t n, char out[2 * SHA256_LEN + 1])
@@ -60,16 +103,51 @@ void sha256_stream_final(sha256_stream_t *s, uint8_t out[SHA256_LEN])
     free(s);
 }
 
+/* HMAC (RFC 2104) on the thread's digest context. */
 void hmac_sha256(const void *key, size_t keylen, const void *data, size_t n, uint8_t out[SHA256_LEN])
 {
-    unsigned int len = SHA256_LEN;
-    if (HMAC(EVP_sha256(), key, (int)keylen, data, n, out, &len) == NULL)
-        abort();
+    uint8_t k[64], pad[64], inner[SHA256_LEN];
+    memset(k, 0, sizeof(k));
+    if (keylen > sizeof(k))
+        sha256(key, keylen, k);
+    else if (keylen)
+        memcpy(k, key, keylen);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x36;
+    sha256_2(pad, sizeof(pad), data, n, inner);
+    for (size_t i = 0; i < sizeof(pad); i++)
+        pad[i] = k[i] ^ 0x5c;
+    sha256_2(pad, sizeof(pad), inner, sizeof(inner), out);
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
 }
+
+/*
+ * Random bytes. Small requests (request and object ids: 8 to 10 bytes, several per request)
+ * are served from a per-thread block refilled from RAND_bytes, because a DRBG call costs far
+ * more than the bytes; served bytes are wiped from the block. Anything larger (keys, tokens)
+ * comes straight from RAND_bytes.
+ */
+#define RANDOM_POOL       512
+#define RANDOM_POOLED_MAX 16
+
+static _Thread_local uint8_t random_pool[RANDOM_POOL];
+static _Thread_local size_t random_left;
 
 int crypto_random(void *buf, size_t n)
 {
-    return RAND_bytes(buf, (int)n) == 1 ? 0 : ERR_INTERNAL;
+    if (n > RANDOM_POOLED_MAX)
+        return RAND_bytes(buf, (int)n) == 1 ? 0 : ERR_INTERNAL;
+    if (random_left < n) {
+        if (RAND_bytes(random_pool, RANDOM_POOL) != 1)
+            return ERR_INTERNAL;
+        random_left = RANDOM_POOL;
+    }
+    uint8_t *p = random_pool + (RANDOM_POOL - random_left);
+    memcpy(buf, p, n);
+    OPENSSL_cleanse(p, n);
+    random_left -= n;
+    return 0;
 }
 
 bool crypto_equal(const void *a, const void *b, size_t n)

@@ -37,5 +37,8 @@ int pct_decode(const char *s, size_t len, char *out, size_t *outlen, bool plus_i
 
 /* True if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates, max U+10FFFF). */
 bool utf8_valid(const char *s, size_t len);
+/* The length (1-4) of the well-formed UTF-8 character s starts with, or 0 if s[0..len) does not
+ * start with one (or len is 0). */
+size_t utf8_char_len(const char *s, size_t len);
 
 #endif

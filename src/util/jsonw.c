@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "util/enc.h"
 #include "util/err.h"
 
 void jw_init(jw_t *w, buf_t *b)
@@ -48,6 +49,19 @@ int jw_escape(buf_t *b, const char *s, size_t len)
     size_t run = 0; /* start of the pending unescaped run */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            /* a well-formed character goes out as it is; any other byte as U+FFFD, so the
+             * output is valid JSON even when a message quotes raw request bytes */
+            size_t n = utf8_char_len(s + i, len - i);
+            if (n > 0) {
+                i += n - 1;
+                continue;
+            }
+            if ((rc = buf_append(b, s + run, i - run)) != 0 || (rc = buf_append(b, "\xef\xbf\xbd", 3)) != 0)
+                return rc;
+            run = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
             continue;
         if ((rc = buf_append(b, s + run, i - run)) != 0)

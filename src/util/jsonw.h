@@ -2,9 +2,10 @@
  * jsonw.h - a streaming JSON writer into a buf_t.
  *
  * Responses are built with this writer rather than a DOM: no allocation per value,
- * commas handled by the writer. Strings must be valid UTF-8 (loci validates everything
- * it stores); control characters, '"' and '\\' are escaped. Errors (buffer cap reached,
- * nesting too deep) are sticky and reported by jw_finish().
+ * commas handled by the writer. Strings should be valid UTF-8 (loci validates everything
+ * it stores); a byte that is not part of a well-formed character is written as U+FFFD, so the
+ * output is valid JSON whatever a message quotes. Control characters, '"' and '\\' are
+ * escaped. Errors (buffer cap reached, nesting too deep) are sticky and reported by jw_finish().
  */
 #ifndef LOCI_UTIL_JSONW_H
 #define LOCI_UTIL_JSONW_H

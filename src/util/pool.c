@@ -7,18 +7,26 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+typedef struct worker {
+    struct pool *p;
+    pthread_t thread;
+    void *ctx;
+} worker_t;
+
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pool_job_t *head, *tail;
     bool stopping;
     size_t n;
-    pthread_t threads[];
+    void (*ctx_free)(void *ctx);
+    worker_t workers[];
 };
 
 static void *worker(void *arg)
 {
-    pool_t *p = arg;
+    worker_t *self = arg;
+    pool_t *p = self->p;
     for (;;) {
         pthread_mutex_lock(&p->mu);
         while (p->head == NULL && !p->stopping)
@@ -32,22 +40,32 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (job == NULL)
             return NULL; /* stopping and drained */
+        job->thread_ctx = self->ctx;
         job->run(job);
         job->done(job);
     }
 }
 
-pool_t *pool_new(size_t nthreads)
+pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx), void *arg)
 {
     if (nthreads == 0)
         nthreads = 1;
-    pool_t *p = calloc(1, sizeof(*p) + nthreads * sizeof(pthread_t));
+    pool_t *p = calloc(1, sizeof(*p) + nthreads * sizeof(worker_t));
     if (p == NULL)
         return NULL;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    p->ctx_free = ctx_free;
     for (size_t i = 0; i < nthreads; i++) {
-        if (pthread_create(&p->threads[i], NULL, worker, p) != 0) {
+        p->workers[i].p = p;
+        if (ctx_new && (p->workers[i].ctx = ctx_new(arg, i)) == NULL) {
+            p->n = i;
+            pool_free(p);
+            return NULL;
+        }
+        if (pthread_create(&p->workers[i].thread, NULL, worker, &p->workers[i]) != 0) {
+            if (ctx_free)
+                ctx_free(p->workers[i].ctx);
             p->n = i;
             pool_free(p);
             return NULL;
@@ -55,6 +73,11 @@ pool_t *pool_new(size_t nthreads)
         p->n = i + 1;
     }
     return p;
+}
+
+pool_t *pool_new(size_t nthreads)
+{
+    return pool_new_ctx(nthreads, NULL, NULL, NULL);
 }
 
 void pool_submit(pool_t *p, pool_job_t *job)
@@ -78,8 +101,11 @@ void pool_free(pool_t *p)
     p->stopping = true;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    for (size_t i = 0; i < p->n; i++)
-        pthread_join(p->threads[i], NULL);
+    for (size_t i = 0; i < p->n; i++) {
+        pthread_join(p->workers[i].thread, NULL);
+        if (p->ctx_free)
+            p->ctx_free(p->workers[i].ctx);
+    }
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);

@@ -13,6 +13,7 @@
 typedef struct pool_job {
     void (*run)(struct pool_job *job);
     void (*done)(struct pool_job *job);
+    void *thread_ctx; /* set by the pool before run(): the running thread's context (pool_new_ctx) */
     struct pool_job *next;
 } pool_job_t;
 
@@ -20,6 +21,10 @@ typedef struct pool pool_t;
 
 /* Starts nthreads threads. Returns NULL on failure. */
 pool_t *pool_new(size_t nthreads);
+/* Starts nthreads threads, each with a context of its own that jobs see as job->thread_ctx
+ * (a database connection, say): ctx_new(arg, i) makes thread i's before any thread starts
+ * (NULL fails the pool), ctx_free(ctx) frees it after the threads stopped. */
+pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx), void *arg);
 /* Queues a job (thread-safe). */
 void pool_submit(pool_t *p, pool_job_t *job);
 /* Runs every queued job, then stops the threads and frees the pool. */

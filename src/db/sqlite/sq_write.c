@@ -120,36 +120,55 @@ static int replace_tags(wctx_t *x, const char *tenant, const char *key, const ch
     return rc;
 }
 
-/* Appends one entry to its chain: the chain's head gives seq and prev_hash, the entry's hash
- * covers both, and the head moves, all in the current transaction. */
-static int audit_append(wctx_t *x, const db_audit_input_t *in)
+/* Reads the head of a tenant's chain into head (seq and hash; seq 0 and a zero hash for a
+ * chain without entries). */
+static int audit_head_get(wctx_t *x, const char *tenant, audit_entry_t *head)
+{
+    sqlite3_stmt *s = stmt(x, SQ_AUDIT_HEAD_GET);
+    int rc;
+    if (s == NULL)
+        return x->fatal;
+    head->seq = 0;
+    memset(head->hash, 0, AUDIT_HASH_LEN);
+    sq_bind_text(s, 1, tenant);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        head->seq = sqlite3_column_int64(s, 0);
+        if (sqlite3_column_bytes(s, 1) == AUDIT_HASH_LEN)
+            memcpy(head->hash, sqlite3_column_blob(s, 1), AUDIT_HASH_LEN);
+        rc = SQLITE_DONE;
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? 0 : fail(x, rc, "audit head");
+}
+
+static int audit_head_put(wctx_t *x, const char *tenant, const audit_entry_t *head)
+{
+    sqlite3_stmt *s = stmt(x, SQ_AUDIT_HEAD_PUT);
+    if (s == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, tenant);
+    sqlite3_bind_int64(s, 2, head->seq);
+    sqlite3_bind_blob(s, 3, head->hash, AUDIT_HASH_LEN, SQLITE_STATIC);
+    return run(x, s, "audit head");
+}
+
+/* Chains the entry in onto *head (seq, prev_hash, hash), inserts it and moves *head to it; the
+ * caller stores the head (audit_head_put) once it has appended all it appends. */
+static int audit_chain(wctx_t *x, const db_audit_input_t *in, audit_entry_t *head)
 {
     audit_entry_t e = {.tenant = in->tenant,
+                       .seq = head->seq + 1,
                        .time = x->w->now,
                        .actor = in->actor,
                        .action = in->action,
                        .subject = in->subject ? in->subject : "",
                        .detail = in->detail ? in->detail : "{}"};
-    sqlite3_stmt *s = stmt(x, SQ_AUDIT_HEAD_GET);
+    memcpy(e.prev_hash, head->hash, AUDIT_HASH_LEN);
+    audit_entry_hash(&e, e.hash);
+    sqlite3_stmt *s = stmt(x, SQ_AUDIT_INSERT);
     int rc;
     if (s == NULL)
-        return x->fatal;
-    sq_bind_text(s, 1, e.tenant);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        e.seq = sqlite3_column_int64(s, 0) + 1;
-        if (sqlite3_column_bytes(s, 1) == AUDIT_HASH_LEN)
-            memcpy(e.prev_hash, sqlite3_column_blob(s, 1), AUDIT_HASH_LEN);
-        rc = SQLITE_DONE;
-    } else {
-        e.seq = 1;
-        memset(e.prev_hash, 0, AUDIT_HASH_LEN);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE)
-        return fail(x, rc, "audit head");
-    audit_entry_hash(&e, e.hash);
-    if ((s = stmt(x, SQ_AUDIT_INSERT)) == NULL)
         return x->fatal;
     sq_bind_text(s, 1, e.tenant);
     sqlite3_bind_int64(s, 2, e.seq);
@@ -162,15 +181,21 @@ static int audit_append(wctx_t *x, const db_audit_input_t *in)
     sqlite3_bind_blob(s, 9, e.hash, AUDIT_HASH_LEN, SQLITE_STATIC);
     if ((rc = run(x, s, "audit entry")) != 0)
         return rc;
-    if ((s = stmt(x, SQ_AUDIT_HEAD_PUT)) == NULL)
-        return x->fatal;
-    sq_bind_text(s, 1, e.tenant);
-    sqlite3_bind_int64(s, 2, e.seq);
-    sqlite3_bind_blob(s, 3, e.hash, AUDIT_HASH_LEN, SQLITE_STATIC);
-    if ((rc = run(x, s, "audit head")) != 0)
-        return rc;
+    head->seq = e.seq;
+    memcpy(head->hash, e.hash, AUDIT_HASH_LEN);
     x->w->audit_entries++;
     return 0;
+}
+
+/* Appends one entry to its chain: the chain's head gives seq and prev_hash, the entry's hash
+ * covers both, and the head moves, all in the current transaction. */
+static int audit_append(wctx_t *x, const db_audit_input_t *in)
+{
+    audit_entry_t head;
+    int rc;
+    if ((rc = audit_head_get(x, in->tenant, &head)) != 0 || (rc = audit_chain(x, in, &head)) != 0)
+        return rc;
+    return audit_head_put(x, in->tenant, &head);
 }
 
 /* The subject recorded for an upload when it started (the HMAC of its key). */
@@ -716,6 +741,108 @@ static int op_upload_touch(wctx_t *x)
     return rc;
 }
 
+/*
+ * DB_OP_OBJECT_IMPORT: objects pulled from the op's iterator, each inserted with its tags, its
+ * one present location and its audit entry. The tenant's chain head is read once and kept
+ * here while the entries are appended, then written once: the same chain audit_append would
+ * build entry by entry, without a head update per object.
+ */
+static int import_refused(wctx_t *x, int64_t index, int rc, const char *what)
+{
+    db_write_t *w = x->w;
+    w->affected = index;
+    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+        return err_set(&w->err, ERR_CONFLICT, "object %lld already exists", (long long)index + 1);
+    return fail(x, rc, what);
+}
+
+static int import_one(wctx_t *x, const db_import_object_t *o, int64_t index, audit_entry_t *head, buf_t *detail)
+{
+    db_write_t *w = x->w;
+    sqlite3_stmt *s;
+    int rc;
+    if ((s = stmt(x, SQ_OBJECT_INSERT)) == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, w->tenant);
+    sq_bind_text(s, 2, o->key);
+    sq_bind_text(s, 3, o->id);
+    sqlite3_bind_int64(s, 4, 1);
+    sqlite3_bind_int64(s, 5, o->size);
+    sq_bind_text(s, 6, o->content_type);
+    sq_bind_text(s, 7, o->sha256);
+    sq_bind_text(s, 8, o->tags_json ? o->tags_json : "{}");
+    sq_bind_text(s, 9, o->attrs_json);
+    sqlite3_bind_int64(s, 10, w->now);
+    sqlite3_bind_int64(s, 11, w->now);
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE)
+        return import_refused(x, index, rc, "import object");
+    for (size_t i = 0; o->tags && i < o->tags->n; i++) {
+        if ((s = stmt(x, SQ_TAG_INSERT)) == NULL)
+            return x->fatal;
+        sq_bind_text(s, 1, w->tenant);
+        sq_bind_text(s, 2, o->key);
+        sq_bind_text(s, 3, o->tags->items[i].k);
+        sq_bind_text(s, 4, o->tags->items[i].v);
+        if ((rc = run(x, s, "import tag")) != 0)
+            return rc;
+    }
+    if ((s = stmt(x, SQ_LOCATION_INSERT)) == NULL)
+        return x->fatal;
+    sq_bind_text(s, 1, w->tenant);
+    sq_bind_text(s, 2, o->id);
+    sq_bind_text(s, 3, o->store);
+    sq_bind_text(s, 4, o->name);
+    sqlite3_bind_int(s, 5, LOC_PRESENT);
+    sqlite3_bind_null(s, 6);
+    if ((rc = run(x, s, "import location")) != 0)
+        return rc;
+
+    /* the audit entry, chained on the head kept in memory */
+    db_audit_input_t in;
+    db_audit_import_entry(w, o, &in, detail);
+    return audit_chain(x, &in, head);
+}
+
+static int op_object_import(wctx_t *x)
+{
+    db_write_t *w = x->w;
+    audit_entry_t head;
+    buf_t detail = BUF_INIT;
+    int rc;
+    if ((rc = audit_head_get(x, w->tenant, &head)) != 0)
+        return rc;
+    /* a large import touches far more pages than the 32 MB cache holds: spilling them to the
+     * WAL mid-transaction writes many twice, so give this transaction a bigger cache */
+    sqlite3_exec(x->c->h, "PRAGMA cache_size=-262144;", NULL, NULL, NULL);
+    int64_t n = 0;
+    for (;;) {
+        db_import_object_t o;
+        memset(&o, 0, sizeof(o));
+        rc = w->in.object_import.next(w->in.object_import.ctx, &o, &w->err);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            w->affected = n;
+            if (w->err.code == 0)
+                err_set(&w->err, rc, NULL);
+            goto out;
+        }
+        if ((rc = import_one(x, &o, n, &head, &detail)) != 0)
+            goto out;
+        n++;
+    }
+    w->affected = n;
+    rc = 0;
+    if (n > 0)
+        rc = audit_head_put(x, w->tenant, &head);
+out:
+    sqlite3_exec(x->c->h, "PRAGMA cache_size=-32000;", NULL, NULL, NULL);
+    buf_release(&detail);
+    return rc;
+}
+
 typedef int (*op_fn)(wctx_t *x);
 
 static const op_fn OPS[] = {
@@ -727,6 +854,7 @@ static const op_fn OPS[] = {
     [DB_OP_ERASURE_DONE] = op_erasure_done,     [DB_OP_UPLOADS_EXPIRE] = op_uploads_expire,
     [DB_OP_TENANT_DELETE] = op_tenant_delete,   [DB_OP_AUDIT_APPEND] = op_audit_append,
     [DB_OP_CHECKPOINT_ADD] = op_checkpoint_add, [DB_OP_UPLOAD_TOUCH] = op_upload_touch,
+    [DB_OP_OBJECT_IMPORT] = op_object_import,
 };
 
 /* Runs a control statement (BEGIN, SAVEPOINT, ...); returns the SQLite result code. */

@@ -10,4 +10,6 @@
     X(cli_tags_attrs)                                                                                                              \
     X(cli_temp_names)                                                                                                              \
     X(cli_progress_text)                                                                                                           \
-    X(cli_client_setup)
+    X(cli_client_setup)                                                                                                            \
+    X(cli_import_line_ok)                                                                                                          \
+    X(cli_import_line_refused)

@@ -1,0 +1,163 @@
+/*
+ * hello.c - the HTTP stack's ceiling for `make bench`: a server on the same libh2o 2.2 evloop
+ * as loci, set up the same way (N loop threads, each with its own h2o context, all accepting
+ * from one listening socket; SO_REUSEADDR, TCP_NODELAY, HTTP/1.1 only, keep-alive), that
+ * answers every request with a fixed JSON body of a given size and does nothing else.
+ *
+ *   hello --listen 127.0.0.1:PORT [--threads N] [--body-size BYTES] [--head-size BYTES]
+ *
+ * --head-size makes it also a stand-in object store for the write workload: a HEAD (loci's
+ * verification of a finished upload) is answered 200 with that Content-Length. Stops on
+ * SIGINT/SIGTERM.
+ */
+#include <h2o.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct thread {
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx;
+    int fd;
+    pthread_t tid;
+} thread_t;
+
+static h2o_globalconf_t config;
+static char *body;
+static size_t body_len;
+static long long head_size = -1;
+static char head_len[32];
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    if (head_size >= 0 && h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
+        /* h2o 2.2 sends no body for HEAD; the length is the stored object's */
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_LENGTH, NULL, head_len, strlen(head_len));
+        h2o_send_inline(req, "", 0);
+        return 0;
+    }
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    req->res.content_length = body_len;
+    h2o_send_inline(req, body, body_len);
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    thread_t *th = listener->data;
+    if (err != NULL)
+        return;
+    for (int i = 0; i < 16; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        int fd = h2o_socket_get_fd(sock), on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+        h2o_accept(&th->accept_ctx, sock);
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    thread_t *th = arg;
+    h2o_context_init(&th->ctx, h2o_evloop_create(), &config);
+    th->accept_ctx.ctx = &th->ctx;
+    th->accept_ctx.hosts = config.hosts;
+    h2o_socket_t *listener = h2o_evloop_socket_create(th->ctx.loop, th->fd, H2O_SOCKET_FLAG_DONT_READ);
+    listener->data = th;
+    h2o_socket_read_start(listener, on_accept);
+    for (;;)
+        h2o_evloop_run(th->ctx.loop, INT32_MAX);
+    return NULL;
+}
+
+static int listen_on(const char *addr)
+{
+    char host[256];
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL || (size_t)(colon - addr) >= sizeof(host))
+        return -1;
+    memcpy(host, addr, (size_t)(colon - addr));
+    host[colon - addr] = '\0';
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+        return -1;
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), on = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen_addr = "127.0.0.1:7790";
+    long threads = sysconf(_SC_NPROCESSORS_ONLN), size = 900;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--listen") == 0)
+            listen_addr = argv[i + 1];
+        else if (strcmp(argv[i], "--threads") == 0)
+            threads = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--body-size") == 0)
+            size = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--head-size") == 0)
+            head_size = strtoll(argv[i + 1], NULL, 10);
+        else {
+            fprintf(stderr, "usage: hello --listen HOST:PORT [--threads N] [--body-size BYTES] [--head-size BYTES]\n");
+            return 2;
+        }
+    }
+    if (threads < 1 || size < 2) {
+        fprintf(stderr, "hello: bad --threads or --body-size\n");
+        return 2;
+    }
+    snprintf(head_len, sizeof(head_len), "%lld", head_size);
+    /* a JSON object of exactly `size` bytes: {"pad":"xxxx..."} */
+    body_len = (size_t)size;
+    body = malloc(body_len);
+    memset(body, 'x', body_len);
+    memcpy(body, "{\"pad\":\"", 8 < body_len ? 8 : body_len);
+    body[body_len - 2] = '"';
+    body[body_len - 1] = '}';
+
+    signal(SIGPIPE, SIG_IGN);
+    h2o_config_init(&config);
+    config.server_name = h2o_iovec_init(H2O_STRLIT("hello"));
+    config.http1.upgrade_to_http2 = 0;
+    h2o_hostconf_t *host = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = on_req;
+
+    int fd = listen_on(listen_addr);
+    if (fd < 0) {
+        fprintf(stderr, "hello: cannot listen on %s\n", listen_addr);
+        return 1;
+    }
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it; main takes them in sigwait */
+    thread_t *ths = calloc((size_t)threads, sizeof(*ths));
+    for (long i = 0; i < threads; i++) {
+        ths[i].fd = i == 0 ? fd : dup(fd);
+        pthread_create(&ths[i].tid, NULL, thread_main, &ths[i]);
+    }
+    fprintf(stderr, "hello: serving %zu-byte bodies on http://%s (%ld threads)\n", body_len, listen_addr, threads);
+    int sig;
+    sigwait(&sigs, &sig);
+    return 0;
+}
