@@ -136,6 +136,23 @@ static sigv4_kv_t *all_headers(const sigv4_params_t *p, size_t *n)
     return h;
 }
 
+/* [access_key "/"] date8 "/" region "/" service "/aws4_request": the credential scope. */
+static int put_scope(buf_t *b, const char *access_key, const char *date8, const sigv4_params_t *p)
+{
+    int rc = 0;
+    if (access_key) {
+        rc |= buf_puts(b, access_key);
+        rc |= buf_putc(b, '/');
+    }
+    rc |= buf_puts(b, date8);
+    rc |= buf_putc(b, '/');
+    rc |= buf_puts(b, p->region);
+    rc |= buf_putc(b, '/');
+    rc |= buf_puts(b, p->service);
+    rc |= buf_puts(b, "/aws4_request");
+    return rc;
+}
+
 int sigv4_canonical(const sigv4_params_t *p, buf_t *creq, buf_t *query)
 {
     char date[17], date8[9], expires[24];
@@ -149,7 +166,7 @@ int sigv4_canonical(const sigv4_params_t *p, buf_t *creq, buf_t *query)
     date8[8] = '\0';
     snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
     signed_names(hdrs, nh, &names);
-    buf_printf(&cred, "%s/%s/%s/%s/aws4_request", p->access_key, date8, p->region, p->service);
+    put_scope(&cred, p->access_key, date8, p);
 
     size_t nq = p->nquery + 5;
     qparam_t *q = malloc(nq * sizeof(*q));
@@ -173,7 +190,10 @@ int sigv4_canonical(const sigv4_params_t *p, buf_t *creq, buf_t *query)
     }
     free(q);
 
-    rc |= buf_printf(creq, "%s\n%s\n", p->method, p->canonical_uri);
+    rc |= buf_puts(creq, p->method);
+    rc |= buf_putc(creq, '\n');
+    rc |= buf_puts(creq, p->canonical_uri);
+    rc |= buf_putc(creq, '\n');
     rc |= buf_put_slice(creq, buf_slice(query));
     rc |= buf_putc(creq, '\n');
     for (size_t i = 0; i < nh; i++) {
@@ -182,7 +202,10 @@ int sigv4_canonical(const sigv4_params_t *p, buf_t *creq, buf_t *query)
         rc |= put_trimmed(creq, hdrs[i].value ? hdrs[i].value : "");
         rc |= buf_putc(creq, '\n');
     }
-    rc |= buf_printf(creq, "\n%s\n%s", names.base, p->payload_hash);
+    rc |= buf_putc(creq, '\n');
+    rc |= buf_puts(creq, names.base);
+    rc |= buf_putc(creq, '\n');
+    rc |= buf_puts(creq, p->payload_hash);
     free(hdrs);
     buf_release(&names);
     buf_release(&cred);
@@ -194,7 +217,16 @@ int sigv4_string_to_sign(const sigv4_params_t *p, const buf_t *creq, buf_t *sts)
     char date[17], hash[65];
     time_fmt_amz(p->now, date);
     sha256_hex(creq->base, creq->len, hash);
-    return buf_printf(sts, "%s\n%s\n%.8s/%s/%s/aws4_request\n%s", SIGV4_ALGORITHM, date, date, p->region, p->service, hash);
+    char date8[9];
+    memcpy(date8, date, 8);
+    date8[8] = '\0';
+    int rc = buf_puts(sts, SIGV4_ALGORITHM "\n");
+    rc |= buf_puts(sts, date);
+    rc |= buf_putc(sts, '\n');
+    rc |= put_scope(sts, NULL, date8, p);
+    rc |= buf_putc(sts, '\n');
+    rc |= buf_puts(sts, hash);
+    return rc ? ERR_PAYLOAD_TOO_LARGE : 0;
 }
 
 int sigv4_presign(const sigv4_params_t *p, const uint8_t signing_key[32], buf_t *query, char *sig_hex)
@@ -228,7 +260,10 @@ int sigv4_url_query(const sigv4_params_t *p, const char *sig_hex, buf_t *query)
     time_fmt_amz(p->now, date);
     snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
     signed_names(hdrs, nh, &names);
-    buf_printf(&cred, "%s/%.8s/%s/%s/aws4_request", p->access_key, date, p->region, p->service);
+    char date8[9];
+    memcpy(date8, date, 8);
+    date8[8] = '\0';
+    put_scope(&cred, p->access_key, date8, p);
     /* operation parameters first, then the authentication ones: botocore's order */
     for (size_t i = 0; i < p->nquery; i++) {
         rc |= pct_encode(query, p->query[i].name, strlen(p->query[i].name), false);
@@ -243,7 +278,8 @@ int sigv4_url_query(const sigv4_params_t *p, const char *sig_hex, buf_t *query)
     for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
         if (i)
             rc |= buf_putc(query, '&');
-        rc |= buf_printf(query, "%s=", auth[i][0]);
+        rc |= buf_puts(query, auth[i][0]);
+        rc |= buf_putc(query, '=');
         rc |= pct_encode(query, auth[i][1], strlen(auth[i][1]), false);
     }
     free(hdrs);

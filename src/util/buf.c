@@ -75,7 +75,7 @@ int buf_put_slice(buf_t *b, slice_t s)
     return buf_append(b, s.base, s.len);
 }
 
-int buf_putc(buf_t *b, char c)
+int buf_putc_slow(buf_t *b, char c)
 {
     return buf_append(b, &c, 1);
 }
@@ -83,11 +83,22 @@ int buf_putc(buf_t *b, char c)
 int buf_printf(buf_t *b, const char *fmt, ...)
 {
     va_list ap;
+    /* format straight into the free space; only when it does not fit, grow and format again */
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(room ? b->base + b->len : NULL, room, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        if (room)
+            b->base[b->len] = '\0';
         return ERR_INTERNAL;
+    }
+    if ((size_t)n < room && (b->max == 0 || b->len + (size_t)n <= b->max)) {
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (room)
+        b->base[b->len] = '\0'; /* the cut-off attempt must not show */
     int rc = buf_reserve(b, (size_t)n);
     if (rc != 0)
         return rc;

@@ -40,13 +40,25 @@ int buf_reserve(buf_t *b, size_t n);
 int buf_append(buf_t *b, const void *p, size_t n);
 int buf_puts(buf_t *b, const char *s);
 int buf_put_slice(buf_t *b, slice_t s);
-int buf_putc(buf_t *b, char c);
 int buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_put_i64(buf_t *b, int64_t v);
 int buf_put_u64(buf_t *b, uint64_t v);
 /* Hands the buffer's memory to the caller (free() it); the buffer is empty afterwards.
  * Never returns NULL: an empty buffer gives an allocated "". */
 char *buf_detach(buf_t *b, size_t *len);
+
+int buf_putc_slow(buf_t *b, char c);
+
+/* One byte; inline because encoders call it per character. */
+static inline int buf_putc(buf_t *b, char c)
+{
+    if (b->len + 1 < b->cap && (b->max == 0 || b->len < b->max)) {
+        b->base[b->len++] = c;
+        b->base[b->len] = '\0';
+        return 0;
+    }
+    return buf_putc_slow(b, c);
+}
 
 static inline slice_t buf_slice(const buf_t *b)
 {

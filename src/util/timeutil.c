@@ -56,35 +56,66 @@ static void split(int64_t secs, int *y, int *mo, int *d, int *h, int *mi, int *s
     *s = (int)(rem % 60);
 }
 
+/* Writes v (0 <= v < 10^n) as n digits. */
+static char *put_num(char *p, int v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + n;
+}
+
+/* Formats a time as digits and separators: fmt holds 'Y' (4 digits), 'M', 'D', 'h', 'm', 's'
+ * (2 digits each) and literal characters. Times formatted here are read on every request
+ * (signing, answers), so no printf. Years outside 0..9999 never reach this (see callers). */
+static void fmt_time(char *out, const char *fmt, int y, int mo, int d, int h, int mi, int s)
+{
+    char *p = out;
+    for (; *fmt; fmt++) {
+        switch (*fmt) {
+        case 'Y': p = put_num(p, y, 4); break;
+        case 'M': p = put_num(p, mo, 2); break;
+        case 'D': p = put_num(p, d, 2); break;
+        case 'h': p = put_num(p, h, 2); break;
+        case 'm': p = put_num(p, mi, 2); break;
+        case 's': p = put_num(p, s, 2); break;
+        default: *p++ = *fmt;
+        }
+    }
+    *p = '\0';
+}
+
+/* split() for formatting: the year kept in 0..9999 as the formats have always written it. */
+static void split_fmt(int64_t secs, int *y, int *mo, int *d, int *h, int *mi, int *s)
+{
+    split(secs, y, mo, d, h, mi, s);
+    *y %= 10000;
+    if (*y < 0)
+        *y += 10000;
+}
+
 void time_fmt_iso8601(int64_t secs, char out[21])
 {
     int y, mo, d, h, mi, s;
-    split(secs, &y, &mo, &d, &h, &mi, &s);
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000, mo, d, h, mi, s);
-    memcpy(out, tmp, 21);
-    out[20] = '\0';
+    split_fmt(secs, &y, &mo, &d, &h, &mi, &s);
+    fmt_time(out, "Y-M-DTh:m:sZ", y, mo, d, h, mi, s);
 }
 
 void time_fmt_iso8601_ms(int64_t ms, char out[25])
 {
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
     int y, mo, d, h, mi, s;
-    split(secs, &y, &mo, &d, &h, &mi, &s);
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y % 10000, mo, d, h, mi, s, (int)(ms - secs * 1000));
-    memcpy(out, tmp, 25);
+    split_fmt(secs, &y, &mo, &d, &h, &mi, &s);
+    fmt_time(out, "Y-M-DTh:m:s.", y, mo, d, h, mi, s);
+    put_num(out + 20, (int)(ms - secs * 1000), 3);
+    out[23] = 'Z';
     out[24] = '\0';
 }
 
 void time_fmt_amz(int64_t secs, char out[17])
 {
     int y, mo, d, h, mi, s;
-    split(secs, &y, &mo, &d, &h, &mi, &s);
-    char tmp[64];
-    snprintf(tmp, sizeof(tmp), "%04d%02d%02dT%02d%02d%02dZ", y % 10000, mo, d, h, mi, s);
-    memcpy(out, tmp, 17);
-    out[16] = '\0';
+    split_fmt(secs, &y, &mo, &d, &h, &mi, &s);
+    fmt_time(out, "YMDThmsZ", y, mo, d, h, mi, s);
 }
 
 static int digits(const char *s, int n)
