@@ -4,10 +4,42 @@
 #include "blob/remote.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #define RESPONSE_MAX (1 << 20)
+
+/* One libcurl handle per thread (the I/O pool's and maintenance's), reset between calls: its
+ * connection cache keeps the TCP (and TLS) connection to a store open from one call to the next,
+ * instead of a new handshake for every verification HEAD. Freed when the thread exits. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void handle_key_make(void)
+{
+    pthread_key_create(&handle_key, handle_free);
+}
+
+static CURL *thread_handle(void)
+{
+    pthread_once(&handle_once, handle_key_make);
+    CURL *h = pthread_getspecific(handle_key);
+    if (h != NULL) {
+        curl_easy_reset(h);
+        return h;
+    }
+    if ((h = curl_easy_init()) != NULL && pthread_setspecific(handle_key, h) != 0) {
+        curl_easy_cleanup(h);
+        h = NULL;
+    }
+    return h;
+}
 
 void blob_remote_global_init(void)
 {
@@ -24,7 +56,7 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 
 int blob_remote_call(blob_call_t *c, err_t *e)
 {
-    CURL *h = curl_easy_init();
+    CURL *h = thread_handle();
     struct curl_slist *hdrs = NULL;
     int rc = 0;
     if (h == NULL)
@@ -62,8 +94,8 @@ int blob_remote_call(blob_call_t *c, err_t *e)
     curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
     c->content_length = (int64_t)cl;
 out:
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL); /* hdrs is freed; the handle stays for the next call */
     curl_slist_free_all(hdrs);
-    curl_easy_cleanup(h);
     return rc;
 }
 

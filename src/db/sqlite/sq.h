@@ -24,9 +24,11 @@
       "FROM tenants ORDER BY id")                                                                                                  \
     X(STORE_LIST, "SELECT id, provider, endpoint, bucket, region, country, status, weight, path_style, public_host, account, "     \
                   "creds, created_at, updated_at FROM stores ORDER BY id")                                                         \
-    X(OBJECT_GET, "SELECT id, version, size, content_type, sha256, tags, attrs, created_at, updated_at FROM objects "              \
-                  "WHERE tenant = ?1 AND key = ?2")                                                                                \
     X(LOCATIONS_GET, "SELECT store, name, state, mp_id FROM locations WHERE tenant = ?1 AND object_id = ?2 ORDER BY store")        \
+    /* an object and its locations in one statement: one read snapshot, one WAL read lock */                                     \
+    X(OBJECT_GET_LOCS, "SELECT o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, o.updated_at, "     \
+                       "l.store, l.name, l.state, l.mp_id FROM objects o LEFT JOIN locations l ON l.tenant = o.tenant "             \
+                       "AND l.object_id = o.id WHERE o.tenant = ?1 AND o.key = ?2 ORDER BY l.store")                               \
     X(UPLOAD_GET, "SELECT key, cond, cond_version, version, size, content_type, sha256, tags, attrs, created_at, expires_at, "     \
                   "part_size, parts FROM uploads WHERE tenant = ?1 AND id = ?2")                                                   \
     X(ERASURE_LIST, "SELECT seq, tenant, store, name, attempts, mp_id FROM erasures ORDER BY attempts, seq LIMIT ?1")              \
@@ -123,11 +125,19 @@ typedef struct sq_conn {
     sqlite3_stmt *list_st[SQ_LIST_CACHED + 1]; /* by number of tag filters */
 } sq_conn_t;
 
+typedef struct sq_ckpt sq_ckpt_t;
+
 typedef struct sq_db {
     db_t base;
     char *path;
     sq_conn_t *writer; /* used only on the writer thread */
+    sq_ckpt_t *ckpt;   /* the checkpoint thread (sq_ckpt.c); NULL for read-only databases */
 } sq_db_t;
+
+/* Starts checkpointing db's WAL on a thread of its own instead of inside the writer's commits. */
+int sq_ckpt_start(sq_db_t *db, err_t *e);
+/* Stops that thread (a no-op if none runs). Call before closing the writer connection. */
+void sq_ckpt_stop(sq_db_t *db);
 
 extern const db_vt_t sq_vt;
 

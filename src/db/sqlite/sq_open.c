@@ -152,7 +152,10 @@ int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e)
     sqlite3_extended_result_codes(c->h, 1);
     if ((rc = exec(c, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;", e)) != 0)
         goto fail;
-    if (readonly && (rc = exec(c, "PRAGMA query_only=1;", e)) != 0)
+    /* readers map the database file: a page outside SQLite's cache is a memory access into the
+     * page cache instead of a pread() (pages from the WAL are still read); 2 GB is the most
+     * SQLite maps by default (SQLITE_MAX_MMAP_SIZE) */
+    if (readonly && (rc = exec(c, "PRAGMA query_only=1; PRAGMA mmap_size=2147418112;", e)) != 0)
         goto fail;
     /* deleted rows (a shredded audit key, a deleted tenant) are overwritten, not left in free pages */
     if (!readonly && (rc = exec(c, "PRAGMA secure_delete=ON;", e)) != 0)
@@ -234,6 +237,7 @@ static int sq_ping(db_conn_t *conn, err_t *e)
 static void sq_close(db_t *base)
 {
     sq_db_t *db = (sq_db_t *)base;
+    sq_ckpt_stop(db);
     if (db->writer) {
         /* a clean shutdown leaves no WAL behind: checkpoint and truncate it */
         sqlite3_exec(db->writer->h, "PRAGMA wal_checkpoint(TRUNCATE);", NULL, NULL, NULL);
@@ -313,7 +317,7 @@ int db_sqlite_open(const char *path, db_t **out, err_t *e)
     db->base.vt = &sq_vt;
     if ((rc = sq_conn_connect(db, false, &db->writer, e)) != 0)
         goto fail;
-    if ((rc = migrate(db->writer, e)) != 0)
+    if ((rc = migrate(db->writer, e)) != 0 || (rc = sq_ckpt_start(db, e)) != 0)
         goto fail;
     *out = &db->base;
     return 0;

@@ -215,6 +215,23 @@ int sq_read_store_list(db_conn_t *conn, db_store_row_t **out, size_t *n, arena_t
     return 0;
 }
 
+/* Appends the location in columns first..first+3 (store, name, state, mp_id) to o->locs,
+ * which holds *cap entries. */
+static void add_location(sqlite3_stmt *s, int first, object_t *o, size_t *cap, arena_t *a)
+{
+    if (o->nlocs == *cap) {
+        location_t *nl = arena_alloc(a, 2 * *cap * sizeof(location_t));
+        memcpy(nl, o->locs, *cap * sizeof(location_t));
+        o->locs = nl;
+        *cap *= 2;
+    }
+    location_t *l = &o->locs[o->nlocs++];
+    l->store = sq_text(s, first, a);
+    l->name = sq_text(s, first + 1, a);
+    l->state = sqlite3_column_int(s, first + 2) == 1 ? LOC_PRESENT : LOC_PENDING;
+    l->mp_id = sq_text(s, first + 3, a);
+}
+
 int sq_read_locations(sq_conn_t *c, const char *tenant, const char *object_id, object_t *o, arena_t *a, err_t *e)
 {
     sqlite3_stmt *s = sq_stmt(c, SQ_LOCATIONS_GET);
@@ -226,24 +243,13 @@ int sq_read_locations(sq_conn_t *c, const char *tenant, const char *object_id, o
     o->locs = arena_alloc(a, cap * sizeof(location_t));
     o->nlocs = 0;
     int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (o->nlocs == cap) {
-            location_t *nl = arena_alloc(a, 2 * cap * sizeof(location_t));
-            memcpy(nl, o->locs, cap * sizeof(location_t));
-            o->locs = nl;
-            cap *= 2;
-        }
-        location_t *l = &o->locs[o->nlocs++];
-        l->store = sq_text(s, 0, a);
-        l->name = sq_text(s, 1, a);
-        l->state = sqlite3_column_int(s, 2) == 1 ? LOC_PRESENT : LOC_PENDING;
-        l->mp_id = sq_text(s, 3, a);
-    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        add_location(s, 0, o, &cap, a);
     sqlite3_reset(s);
     return rc == SQLITE_DONE ? 0 : sq_error(c, rc, "locations", e);
 }
 
-/* Fills the object columns in the order of OBJECT_GET (id first) starting at column `first`. */
+/* Fills the object columns in the order of OBJECT_GET_LOCS (id first) starting at column `first`. */
 static void read_object_cols(sqlite3_stmt *s, int first, object_t *o, arena_t *a)
 {
     o->id = sq_text(s, first, a);
@@ -261,7 +267,7 @@ static void read_object_cols(sqlite3_stmt *s, int first, object_t *o, arena_t *a
 int sq_read_object_get(db_conn_t *conn, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e)
 {
     sq_conn_t *c = SQ_CONN(conn);
-    sqlite3_stmt *s = sq_stmt(c, SQ_OBJECT_GET);
+    sqlite3_stmt *s = sq_stmt(c, SQ_OBJECT_GET_LOCS);
     int rc;
     if (s) {
         sq_bind_text(s, 1, tenant);
@@ -273,8 +279,15 @@ int sq_read_object_get(db_conn_t *conn, const char *tenant, const char *key, obj
     out->tenant = tenant;
     out->key = key;
     read_object_cols(s, 0, out, a);
+    /* one row per location (a row of NULLs for none), in store order */
+    size_t cap = 4;
+    out->locs = arena_alloc(a, cap * sizeof(location_t));
+    do {
+        if (sqlite3_column_type(s, 9) != SQLITE_NULL)
+            add_location(s, 9, out, &cap, a);
+    } while ((rc = sqlite3_step(s)) == SQLITE_ROW);
     sqlite3_reset(s);
-    return sq_read_locations(c, tenant, out->id, out, a, e);
+    return rc == SQLITE_DONE ? 0 : sq_error(c, rc, "object lookup", e);
 }
 
 int sq_read_upload_get(db_conn_t *conn, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e)
