@@ -102,6 +102,8 @@
     X(TD_KEYS, "DELETE FROM api_keys WHERE tenant = ?1")                                                                           \
     X(TD_TENANT, "DELETE FROM tenants WHERE id = ?1")                                                                              \
     X(TX_BEGIN, "BEGIN IMMEDIATE")                                                                                                 \
+    /* a read transaction spanning several statements (one snapshot, one page-cache refresh) */                                   \
+    X(RD_BEGIN, "BEGIN DEFERRED")                                                                                                  \
     X(TX_COMMIT, "COMMIT")                                                                                                         \
     X(TX_ROLLBACK, "ROLLBACK")                                                                                                     \
     X(SP_BEGIN, "SAVEPOINT op")                                                                                                    \
