@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/ids.h"
@@ -177,4 +179,37 @@ int blob_local_delete(const char *path, err_t *e)
     if (unlink(side) != 0 && errno != ENOENT)
         return io_error(e, "cannot delete", side);
     return 0;
+}
+
+/* nftw() has no context argument: the sweep's settings, for its one thread at a time */
+static _Thread_local struct {
+    time_t before;
+    size_t removed;
+} sweep;
+
+/* True if name ends in ".tmp-" and the 12 lowercase hex digits write_atomic gives it. */
+static bool is_tmp_name(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 17 || memcmp(name + n - 17, ".tmp-", 5) != 0)
+        return false;
+    for (size_t i = n - 12; i < n; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static int sweep_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    if (type == FTW_F && is_tmp_name(path + ftw->base) && st->st_mtime < sweep.before && unlink(path) == 0)
+        sweep.removed++;
+    return 0;
+}
+
+size_t blob_local_sweep_tmp(const char *root, int64_t min_age_s)
+{
+    sweep.before = time(NULL) - (time_t)min_age_s;
+    sweep.removed = 0;
+    nftw(root, sweep_one, 16, FTW_PHYS);
+    return sweep.removed;
 }

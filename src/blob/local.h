@@ -34,4 +34,10 @@ int blob_local_stat(const char *path, int64_t *size, char sha_hex[65], char cont
 /* Deletes an object and its sidecar; a missing object is success. Returns 0 or ERR_IO. */
 int blob_local_delete(const char *path, err_t *e);
 
+/* Removes the temporary files ("<name>.tmp-<12 hex>") that writes cut off by a crash left under
+ * root, if last modified more than min_age_s seconds ago (a write in progress holds its file
+ * for moments: it writes bytes already received, fsyncs and renames). Returns how many were
+ * removed; files it cannot remove are skipped. */
+size_t blob_local_sweep_tmp(const char *root, int64_t min_age_s);
+
 #endif

@@ -127,10 +127,18 @@ static void expire_uploads(maint_t *m)
     arena_release(&a);
 }
 
+/* Temporary files of local-store writes that a crash cut off: gone at the next start. */
+#define TMP_SWEEP_AGE_S 600
+
 static void *maint_main(void *arg)
 {
     maint_t *m = arg;
     int64_t last_expire = 0;
+    char root[4200];
+    snprintf(root, sizeof(root), "%s/blobs", m->cfg->data_dir);
+    size_t swept = blob_local_sweep_tmp(root, TMP_SWEEP_AGE_S);
+    if (swept)
+        fprintf(stderr, "loci: removed %zu temporary files left by interrupted writes in %s\n", swept, root);
     pthread_mutex_lock(&m->mu);
     while (!m->stop) {
         pthread_mutex_unlock(&m->mu);

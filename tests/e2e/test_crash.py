@@ -650,6 +650,41 @@ def test_kill_while_writing_blobs(work, rounds=6, n=6):
         stop_running(cur)
 
 
+def test_tmp_files_swept(work):
+    """Temporary files of writes that a crash cut off are removed at the next start once they
+    are ten minutes old; a younger one (a write that may still be running) and files that only
+    look similar stay."""
+    data_dir = os.path.join(work, "sweep")
+    srv = Server(data=data_dir, env=ENV, keep_data=True)
+    try:
+        srv.start()
+        srv.stop()
+        d = os.path.join(data_dir, "blobs", "local", "demo")
+        os.makedirs(d, exist_ok=True)
+        names = {"stale": "obj1.tmp-0123456789ab", "stale_sidecar": "obj1.sha256.tmp-ba9876543210",
+                 "young": "obj2.tmp-00112233aabb", "not_tmp": "obj3.tmp-notahexsuffix", "object": "obj4"}
+        hour_ago = time.time() - 3600
+        for what, name in names.items():
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(b"x")
+            if what != "young":
+                os.utime(os.path.join(d, name), (hour_ago, hour_ago))
+        srv.start()
+        gone = lambda what: not os.path.exists(os.path.join(d, names[what]))  # noqa: E731
+        deadline = time.time() + 10
+        while time.time() < deadline and not (gone("stale") and gone("stale_sidecar")):
+            time.sleep(0.1)
+        rep.check("stale_tmp_files_removed_at_start", gone("stale") and gone("stale_sidecar"), sorted(os.listdir(d)))
+        rep.check("young_tmp_file_kept", not gone("young"), sorted(os.listdir(d)))
+        rep.check("look_alikes_kept", not gone("not_tmp") and not gone("object"), sorted(os.listdir(d)))
+        with open(srv.log_path) as f:
+            rep.check("sweep_logged", "removed 2 temporary files" in f.read(), srv.log_path)
+        srv.stop()
+    finally:
+        srv.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main():
     work = tempfile.mkdtemp(prefix="loci-crash.")
     try:
@@ -663,6 +698,7 @@ def main():
             srv.cleanup()
         rep.run("kill_during_body", test_kill_during_body, work)
         rep.run("kill_while_writing_blobs", test_kill_while_writing_blobs, work)
+        rep.run("tmp_files_swept", test_tmp_files_swept, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rep.finish()
