@@ -153,6 +153,59 @@ def test_search(srv, tok):
         srv.request("DELETE", "/v1/objects/" + quote_key(k), token=tok)
 
 
+def test_search_hostile_tags(srv, tok, n=60):
+    """Searches with two and three tag filters against a model, on tags whose keys and values
+    hold the characters of the JSON the filters are checked against (quotes, backslashes,
+    commas, colons, braces, keys that are prefixes of others, non-ASCII), before and after
+    PATCHes change them: each search answers exactly the objects that have every tag."""
+    import random
+    rng = random.Random(7)
+    alphabet = ['a', 'b', '"', '\\', ',', ':', '{', '}', 'é', ' ', 'ab', 'a"', 'a\\"', '":"', '","']
+    keys_k = ["k", "kk", "k\"", "\"k", "k,", "{k", "k:"]
+
+    def rnd_tags():
+        return {k: "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 3)))
+                for k in rng.sample(keys_k, rng.randint(1, 4))}
+    model = {}
+    for i in range(n):
+        key = "ht/%03d" % i
+        model[key] = rnd_tags()
+        _, c = srv.put_object(tok, key, b"", tags=model[key])
+        assert c is not None and c.status == 200, c
+
+    def search(filters):
+        q = "&".join("tag.%s=%s" % (urllib.parse.quote(k, safe=""), urllib.parse.quote(v, safe=""))
+                     for k, v in filters) + "&prefix=ht/&limit=1000"
+        r = srv.request("GET", "/v1/objects?" + q, token=tok)
+        return r.status, [o["key"] for o in r.json.get("objects", [])] if r.status == 200 else r.json
+
+    def check_all(label):
+        bad = []
+        for _ in range(150):
+            # filters drawn from real tags (so that most searches match something) and random ones
+            src = model[rng.choice(sorted(model))]
+            filters = {}
+            for k in rng.sample(sorted(src), min(len(src), rng.randint(2, 3))):
+                filters[k] = src[k] if rng.random() < 0.8 else rng.choice(alphabet)
+            if len(filters) < 2:
+                filters[rng.choice([k for k in keys_k if k not in filters])] = rng.choice(alphabet)
+            want = sorted(k for k, t in model.items() if all(t.get(fk) == fv for fk, fv in filters.items()))
+            got = search(sorted(filters.items()))
+            if got != (200, want):
+                bad.append((sorted(filters.items()), got, want))
+        rep.check("multi_tag_search_matches_model_" + label, not bad, bad[:3])
+    check_all("after_put")
+    for key in rng.sample(sorted(model), n // 2):
+        new = rnd_tags()
+        body = {"tags": {"set": new, "remove": [k for k in model[key] if k not in new]}}
+        r = srv.request("PATCH", "/v1/objects/" + quote_key(key), body, token=tok)
+        assert r.status == 200, r
+        model[key] = new
+    check_all("after_patch")
+    for key in model:
+        srv.request("DELETE", "/v1/objects/" + quote_key(key), token=tok)
+
+
 def test_pagination(srv, tok, n=2500):
     """2,500 objects listed in pages: each exactly once, in order."""
     keys = ["page/%05d" % i for i in range(n)]
@@ -413,6 +466,34 @@ def test_explain(srv, tok):
     srv.request("DELETE", "/v1/uploads/" + r.json["upload_id"], token=tok)
 
 
+def test_tag_migration():
+    """A database of the schema before tag sets were kept in the tag index (version 3) is
+    migrated at start: multi-tag searches answer the objects that were there before."""
+    srv = Server()
+    try:
+        srv.start()
+        tok = srv.demo_token
+        tags = {"mig/a": {"x": "1", "y": "2"}, "mig/b": {"x": "1", "y": "3"}, "mig/c": {"x": "2", "y": "2", "z": "\\,"}}
+        for k, t in tags.items():
+            srv.put_object(tok, k, b"", tags=t)
+        srv.stop()
+        con = sqlite3.connect(os.path.join(srv.data, "loci.db"))
+        con.executescript("DROP INDEX object_tags_kv; ALTER TABLE object_tags DROP COLUMN tags;"
+                          "CREATE INDEX object_tags_kv ON object_tags(tenant, k, v, key); PRAGMA user_version=3;")
+        con.close()
+        srv.start()
+        con = sqlite3.connect("file:%s/loci.db?mode=ro" % srv.data, uri=True)
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        con.close()
+        rep.eq("tag_migration_to_version_4", version, 4)
+        for q, want in (("tag.x=1&tag.y=2", ["mig/a"]), ("tag.y=2&tag.x=2", ["mig/c"]), ("tag.x=1&tag.y=3", ["mig/b"]),
+                        ("tag.y=2&tag.z=%5C%2C", ["mig/c"])):
+            r = srv.request("GET", "/v1/objects?prefix=mig/&" + q, token=tok)
+            rep.eq("migrated_search_" + q, [o["key"] for o in r.json.get("objects", [])], want)
+    finally:
+        srv.cleanup()
+
+
 def test_logs(srv, tok, secret_key):
     text = srv.read_log()
     lines = [l for l in text.splitlines() if l.startswith("{")]
@@ -441,6 +522,7 @@ def main():
         rep.run("health", test_health, srv)
         rep.run("lifecycle_curl", test_lifecycle_curl, srv, tok)
         rep.run("search", test_search, srv, tok)
+        rep.run("search_hostile_tags", test_search_hostile_tags, srv, tok)
         rep.run("pagination", test_pagination, srv, tok)
         rep.run("conditions", test_conditions, srv, tok)
         rep.run("errors", test_errors, srv, tok)
@@ -449,6 +531,7 @@ def main():
         rep.run("explain", test_explain, srv, tok)
         rep.run("credentials_at_rest", test_credentials_at_rest, srv)
         rep.run("logs", test_logs, srv, tok, "calls/2026/11/rec 1+x~%.opus")
+        rep.run("tag_migration", test_tag_migration)
         rc = srv.stop()
         rep.eq("graceful_shutdown_exit_0", rc, 0)
         con = sqlite3.connect(os.path.join(srv.data, "loci.db"))

@@ -55,7 +55,7 @@
                           "WHERE tenant = ?1 AND key = ?2 AND version = ?3")                                                       \
     X(OBJECT_DELETE, "DELETE FROM objects WHERE tenant = ?1 AND key = ?2")                                                         \
     X(TAGS_DELETE, "DELETE FROM object_tags WHERE tenant = ?1 AND key = ?2")                                                       \
-    X(TAG_INSERT, "INSERT INTO object_tags(tenant, key, k, v) VALUES(?1, ?2, ?3, ?4)")                                             \
+    X(TAG_INSERT, "INSERT INTO object_tags(tenant, key, k, v, tags) VALUES(?1, ?2, ?3, ?4, ?5)")                                   \
     X(STORE_EXISTS, "SELECT creds FROM stores WHERE id = ?1")                                                                      \
     X(STORE_UPSERT, "INSERT INTO stores(id, provider, endpoint, bucket, region, country, status, weight, path_style, "             \
                     "public_host, account, creds, created_at, updated_at) "                                                        \

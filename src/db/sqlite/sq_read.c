@@ -336,8 +336,12 @@ static int control_read(sq_conn_t *c, sq_stmt_id_t id)
 
 /*
  * Listing. Without tag filters the objects primary key is scanned in key order. With tag
- * filters the (tenant, k, v, key) index of the first filter drives the scan, in key order,
- * and every further filter is a primary-key probe of object_tags.
+ * filters the (tenant, k, v, key, tags) index of the first filter drives the scan, in key
+ * order, and every further filter is checked on that index entry: its tags column is the
+ * object's tag set as canonical JSON (tagset_to_json: keys sorted, compact), which holds the
+ * member "k":"v" exactly when the object has that tag. The member is looked for with what
+ * must precede it ('{' or ','): inside a JSON string every '"' is escaped, so the text
+ * {"k":"v" or ,"k":"v" with bare quotes can only be the structure itself.
  */
 static int build_list_sql(size_t ntags, buf_t *b)
 {
@@ -350,10 +354,7 @@ static int build_list_sql(size_t ntags, buf_t *b)
                           " o.updated_at FROM object_tags t0 JOIN objects o ON o.tenant = t0.tenant AND o.key = t0.key"
                           " WHERE t0.tenant = ?1 AND t0.k = ?6 AND t0.v = ?7 AND t0.key > ?2 AND t0.key >= ?3 AND t0.key < ?4");
         for (size_t i = 1; i < ntags; i++)
-            rc |= buf_printf(b,
-                             " AND EXISTS (SELECT 1 FROM object_tags t%zu WHERE t%zu.tenant = ?1 AND t%zu.key = t0.key"
-                             " AND t%zu.k = ?%zu AND t%zu.v = ?%zu)",
-                             i, i, i, i, 6 + 2 * i, i, 7 + 2 * i);
+            rc |= buf_printf(b, " AND (instr(t0.tags, ?%zu) > 0 OR instr(t0.tags, ?%zu) > 0)", 6 + 2 * i, 7 + 2 * i);
     }
     rc |= buf_puts(b, ntags ? " ORDER BY t0.key LIMIT ?5" : " ORDER BY o.key LIMIT ?5");
     return rc;
@@ -402,6 +403,22 @@ static size_t sparsest_tag(sq_conn_t *c, const char *tenant, const obj_query_t *
     return best;
 }
 
+/* The member "k":"v" of a canonical tag set as it appears first ({"k":"v") and after
+ * another member (,"k":"v"), written by the same encoder as the stored sets. */
+static void tag_member(const tag_t *t, const char **open, const char **comma, arena_t *a)
+{
+    tag_t one = *t;
+    tagset_t set = {&one, 1};
+    buf_t b = BUF_INIT;
+    tagset_to_json(&set, &b); /* {"k":"v"} */
+    char *o = arena_strndup(a, b.base, b.len - 1);
+    char *c = arena_strndup(a, b.base, b.len - 1);
+    c[0] = ',';
+    buf_release(&b);
+    *open = o;
+    *comma = c;
+}
+
 int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
                         err_t *e)
 {
@@ -439,9 +456,16 @@ int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *
     /* the sparsest filter drives (?6, ?7); the others follow in their order */
     size_t lead = q->tags.n > 1 ? sparsest_tag(c, tenant, q, upper) : 0;
     for (size_t i = 0, slot = 1; i < q->tags.n; i++) {
-        size_t at = i == lead ? 0 : slot++;
-        sq_bind_text(s, 6 + 2 * (int)at, q->tags.items[i].k);
-        sq_bind_text(s, 7 + 2 * (int)at, q->tags.items[i].v);
+        if (i == lead) {
+            sq_bind_text(s, 6, q->tags.items[i].k);
+            sq_bind_text(s, 7, q->tags.items[i].v);
+            continue;
+        }
+        const char *open, *comma;
+        tag_member(&q->tags.items[i], &open, &comma, a);
+        sq_bind_text(s, 6 + 2 * (int)slot, open);
+        sq_bind_text(s, 7 + 2 * (int)slot, comma);
+        slot++;
     }
 
     object_t *objs = arena_alloc(a, (size_t)(limit > 0 ? limit : 1) * sizeof(object_t));

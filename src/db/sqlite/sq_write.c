@@ -113,6 +113,7 @@ static int replace_tags(wctx_t *x, const char *tenant, const char *key, const ch
         sq_bind_text(s, 2, key);
         sq_bind_text(s, 3, k);
         sq_bind_text(s, 4, json_string_value(v) ? json_string_value(v) : "");
+        sq_bind_text(s, 5, tags_json);
         if ((rc = run(x, s, "insert tag")) != 0)
             break;
     }
@@ -785,6 +786,7 @@ static int import_one(wctx_t *x, const db_import_object_t *o, int64_t index, aud
         sq_bind_text(s, 2, o->key);
         sq_bind_text(s, 3, o->tags->items[i].k);
         sq_bind_text(s, 4, o->tags->items[i].v);
+        sq_bind_text(s, 5, o->tags_json ? o->tags_json : "{}");
         if ((rc = run(x, s, "import tag")) != 0)
             return rc;
     }
