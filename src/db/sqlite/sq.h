@@ -33,9 +33,9 @@
                   "part_size, parts FROM uploads WHERE tenant = ?1 AND id = ?2")                                                   \
     X(ERASURE_LIST, "SELECT seq, tenant, store, name, attempts, mp_id FROM erasures ORDER BY attempts, seq LIMIT ?1")              \
     X(PING, "SELECT 1")                                                                                                            \
-    /* the 64th key of one tag filter from a start point: how sparse that filter is there */                                       \
+    /* the 16th key of one tag filter from a start point: how sparse that filter is there */                                       \
     X(TAG_PROBE, "SELECT key FROM object_tags WHERE tenant = ?1 AND k = ?2 AND v = ?3 AND key > ?4 AND key >= ?5 AND key < ?6 "    \
-                 "ORDER BY key LIMIT 1 OFFSET 63")                                                                                 \
+                 "ORDER BY key LIMIT 1 OFFSET 15")                                                                                 \
     /* writes */                                                                                                                   \
     X(OBJECT_VERSION, "SELECT version, id FROM objects WHERE tenant = ?1 AND key = ?2")                                            \
     X(UPLOAD_INSERT, "INSERT INTO uploads(tenant, id, key, cond, cond_version, version, size, content_type, sha256, tags, attrs, " \

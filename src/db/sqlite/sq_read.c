@@ -364,12 +364,12 @@ static int build_list_sql(size_t ntags, buf_t *b)
  * With several tag filters, the first one drives the scan and the others are probes, so the
  * sparsest filter should come first: driving `kind=3` (1 object in 7) to find objects that
  * also have `shard=5` (1 in 100) reads 100 times more index entries than the other way round.
- * SQLite has no statistics per tag value, so ask the index itself: the filter whose 64th
+ * SQLite has no statistics per tag value, so ask the index itself: the filter whose 16th
  * matching key after the start point lies furthest along is the sparsest there (one with
- * fewer than 64 matches wins at once). It costs at most 64 index steps per filter.
+ * fewer than 16 matches wins at once). It costs at most 16 index steps per filter.
  * Returns the index of the filter to drive with.
  */
-#define PROBE_SKIP 63
+#define PROBE_SKIP 15
 
 static size_t sparsest_tag(sq_conn_t *c, const char *tenant, const obj_query_t *q, const char *upper)
 {
