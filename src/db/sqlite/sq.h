@@ -148,6 +148,9 @@ int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e);
 void sq_conn_free(sq_conn_t *c);
 /* Returns the prepared statement id on c (preparing it on first use), reset and unbound. */
 sqlite3_stmt *sq_stmt(sq_conn_t *c, sq_stmt_id_t id);
+/* Runs a statement without results (BEGIN, COMMIT, SAVEPOINT, ...) on c; returns SQLITE_OK or
+ * the SQLite error code. */
+int sq_control(sq_conn_t *c, sq_stmt_id_t id);
 /* Maps an SQLite result code to a loci error, with a message naming what failed. */
 int sq_error(sq_conn_t *c, int rc, const char *what, err_t *e);
 /* Copies column i as an arena string (NULL stays NULL). */

@@ -77,6 +77,16 @@ static const char *const SQL_TEXT[] = {
 #undef SQ_TEXT
 };
 
+int sq_control(sq_conn_t *c, sq_stmt_id_t id)
+{
+    sqlite3_stmt *s = sq_stmt(c, id);
+    if (s == NULL)
+        return SQLITE_ERROR;
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int sq_error(sq_conn_t *c, int rc, const char *what, err_t *e)
 {
     int code;

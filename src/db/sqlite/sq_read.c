@@ -323,17 +323,6 @@ int sq_read_upload_get(db_conn_t *conn, const char *tenant, const char *upload_i
     return sq_read_locations(c, tenant, o->id, o, a, e);
 }
 
-/* Runs a transaction-control statement on a read connection. */
-static int control_read(sq_conn_t *c, sq_stmt_id_t id)
-{
-    sqlite3_stmt *s = sq_stmt(c, id);
-    if (s == NULL)
-        return SQLITE_ERROR;
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 /*
  * Listing. Without tag filters the objects primary key is scanned in key order. With tag
  * filters the (tenant, k, v, key, tags) index of the first filter drives the scan, in key
@@ -445,7 +434,7 @@ int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *
     /* the probes and the list in one read transaction: a reader starting a transaction after
      * any commit drops its whole page cache, so separate ones would read the same index pages
      * again; and the list sees the snapshot the probes saw */
-    bool txn = q->tags.n > 1 && control_read(c, SQ_RD_BEGIN) == SQLITE_OK;
+    bool txn = q->tags.n > 1 && sq_control(c, SQ_RD_BEGIN) == SQLITE_OK;
     size_t pl = strlen(q->prefix);
     const char *upper = pl ? obj_prefix_successor(q->prefix, pl, a) : "\xff";
     sq_bind_text(s, 1, tenant);
@@ -484,7 +473,7 @@ int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *
     else
         sqlite3_finalize(s);
     if (txn)
-        control_read(c, SQ_TX_COMMIT); /* a read transaction: ending it cannot lose anything */
+        sq_control(c, SQ_TX_COMMIT); /* a read transaction: ending it cannot lose anything */
     if (rc != SQLITE_DONE)
         return sq_error(c, rc, "list", e);
     *out = objs;

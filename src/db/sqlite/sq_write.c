@@ -266,6 +266,27 @@ static int op_upload_begin(wctx_t *x)
     return 0;
 }
 
+/* OBJECT_INSERT or OBJECT_REPLACE with o's columns bound: ?1-?9 tenant, key, id, version, size,
+ * content type, sha256, tags, attrs, and ?10 now (REPLACE's updated_at, INSERT's created_at);
+ * INSERT's ?11 (updated_at) is the caller's to bind. NULL if the statement cannot be had. */
+static sqlite3_stmt *bind_object_row(wctx_t *x, sq_stmt_id_t id, const object_t *o, int64_t version)
+{
+    sqlite3_stmt *s = stmt(x, id);
+    if (s == NULL)
+        return NULL;
+    sq_bind_text(s, 1, x->w->tenant);
+    sq_bind_text(s, 2, o->key);
+    sq_bind_text(s, 3, o->id);
+    sqlite3_bind_int64(s, 4, version);
+    sqlite3_bind_int64(s, 5, o->size);
+    sq_bind_text(s, 6, o->content_type);
+    sq_bind_text(s, 7, o->sha256);
+    sq_bind_text(s, 8, o->tags_json);
+    sq_bind_text(s, 9, o->attrs_json);
+    sqlite3_bind_int64(s, 10, x->w->now);
+    return s;
+}
+
 static int op_upload_complete(wctx_t *x)
 {
     db_write_t *w = x->w;
@@ -291,32 +312,12 @@ static int op_upload_complete(wctx_t *x)
     if (cur) {
         if ((rc = erase_locations(x, w->tenant, old_id, "replaced")) != 0)
             return rc;
-        if ((s = stmt(x, SQ_OBJECT_REPLACE)) == NULL)
+        if ((s = bind_object_row(x, SQ_OBJECT_REPLACE, o, cur + 1)) == NULL)
             return x->fatal;
-        sq_bind_text(s, 1, w->tenant);
-        sq_bind_text(s, 2, o->key);
-        sq_bind_text(s, 3, o->id);
-        sqlite3_bind_int64(s, 4, cur + 1);
-        sqlite3_bind_int64(s, 5, o->size);
-        sq_bind_text(s, 6, o->content_type);
-        sq_bind_text(s, 7, o->sha256);
-        sq_bind_text(s, 8, o->tags_json);
-        sq_bind_text(s, 9, o->attrs_json);
-        sqlite3_bind_int64(s, 10, w->now);
     } else {
-        if ((s = stmt(x, SQ_OBJECT_INSERT)) == NULL)
+        if ((s = bind_object_row(x, SQ_OBJECT_INSERT, o, 1)) == NULL)
             return x->fatal;
-        sq_bind_text(s, 1, w->tenant);
-        sq_bind_text(s, 2, o->key);
-        sq_bind_text(s, 3, o->id);
-        sqlite3_bind_int64(s, 4, 1);
-        sqlite3_bind_int64(s, 5, o->size);
-        sq_bind_text(s, 6, o->content_type);
-        sq_bind_text(s, 7, o->sha256);
-        sq_bind_text(s, 8, o->tags_json);
-        sq_bind_text(s, 9, o->attrs_json);
-        sqlite3_bind_int64(s, 10, w->now);
-        sqlite3_bind_int64(s, 11, w->now);
+        sqlite3_bind_int64(s, 11, w->now); /* updated_at */
     }
     if ((rc = run(x, s, "write object")) != 0)
         return rc;
@@ -762,19 +763,16 @@ static int import_one(wctx_t *x, const db_import_object_t *o, int64_t index, aud
     db_write_t *w = x->w;
     sqlite3_stmt *s;
     int rc;
-    if ((s = stmt(x, SQ_OBJECT_INSERT)) == NULL)
+    object_t row = {.key = o->key,
+                    .id = o->id,
+                    .size = o->size,
+                    .content_type = o->content_type,
+                    .sha256 = o->sha256,
+                    .tags_json = o->tags_json ? o->tags_json : "{}",
+                    .attrs_json = o->attrs_json};
+    if ((s = bind_object_row(x, SQ_OBJECT_INSERT, &row, 1)) == NULL)
         return x->fatal;
-    sq_bind_text(s, 1, w->tenant);
-    sq_bind_text(s, 2, o->key);
-    sq_bind_text(s, 3, o->id);
-    sqlite3_bind_int64(s, 4, 1);
-    sqlite3_bind_int64(s, 5, o->size);
-    sq_bind_text(s, 6, o->content_type);
-    sq_bind_text(s, 7, o->sha256);
-    sq_bind_text(s, 8, o->tags_json ? o->tags_json : "{}");
-    sq_bind_text(s, 9, o->attrs_json);
-    sqlite3_bind_int64(s, 10, w->now);
-    sqlite3_bind_int64(s, 11, w->now);
+    sqlite3_bind_int64(s, 11, w->now); /* updated_at */
     rc = sqlite3_step(s);
     sqlite3_reset(s);
     if (rc != SQLITE_DONE)
@@ -859,16 +857,6 @@ static const op_fn OPS[] = {
     [DB_OP_OBJECT_IMPORT] = op_object_import,
 };
 
-/* Runs a control statement (BEGIN, SAVEPOINT, ...); returns the SQLite result code. */
-static int control(sq_conn_t *c, sq_stmt_id_t id)
-{
-    sqlite3_stmt *s = sq_stmt(c, id);
-    if (s == NULL)
-        return SQLITE_ERROR;
-    int rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
 
 int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
 {
@@ -877,7 +865,7 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     err_t e;
     int rc;
 
-    if ((rc = control(c, SQ_TX_BEGIN)) != SQLITE_OK)
+    if ((rc = sq_control(c, SQ_TX_BEGIN)) != SQLITE_OK)
         return sq_error(c, rc, "begin", &e);
     for (size_t i = 0; i < n; i++) {
         db_write_t *w = ops[i];
@@ -888,7 +876,7 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
         w->audit_entries = 0;
         w->replaced_id = NULL;
         memset(&w->erased, 0, sizeof(w->erased));
-        if ((rc = control(c, SQ_SP_BEGIN)) != SQLITE_OK)
+        if ((rc = sq_control(c, SQ_SP_BEGIN)) != SQLITE_OK)
             goto rollback;
         size_t nops = sizeof(OPS) / sizeof(OPS[0]);
         w->rc = (size_t)w->op < nops && OPS[w->op] ? OPS[w->op](&x) : err_set(&w->err, ERR_INTERNAL, "unknown write op");
@@ -907,12 +895,12 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
                 goto rollback;
             }
         }
-        if (w->rc != 0 && (rc = control(c, SQ_SP_ROLLBACK)) != SQLITE_OK)
+        if (w->rc != 0 && (rc = sq_control(c, SQ_SP_ROLLBACK)) != SQLITE_OK)
             goto rollback;
-        if ((rc = control(c, SQ_SP_RELEASE)) != SQLITE_OK)
+        if ((rc = sq_control(c, SQ_SP_RELEASE)) != SQLITE_OK)
             goto rollback;
     }
-    if ((rc = control(c, SQ_TX_COMMIT)) != SQLITE_OK)
+    if ((rc = sq_control(c, SQ_TX_COMMIT)) != SQLITE_OK)
         goto rollback;
     /* crypto-shredding: a deleted tenant's audit key must not survive in old WAL frames */
     for (size_t i = 0; i < n; i++) {
@@ -923,6 +911,6 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     }
     return 0;
 rollback:
-    control(c, SQ_TX_ROLLBACK);
+    sq_control(c, SQ_TX_ROLLBACK);
     return sq_error(c, rc, "write transaction", &e);
 }
