@@ -2,7 +2,8 @@
 # Installs the Debian packages loci needs and that are missing.
 #   scripts/deps.sh build   what `make` needs to compile and link loci
 #   scripts/deps.sh test    that, plus what `make test` needs (verifiers, SDK clients, tools; clang,
-#                           its sanitizer and libFuzzer runtimes and llvm-symbolizer for tests/fuzz)
+#                           its sanitizer and libFuzzer runtimes and llvm-symbolizer for tests/fuzz;
+#                           PostgreSQL 15 and psycopg2 for the PostgreSQL pass and e2e_pg_cluster)
 #   scripts/deps.sh bench   that of build, plus what `make bench` needs (load generators, baselines,
 #                           PostgreSQL for the node-pg peer, gnuplot, perf)
 # Runs apt-get only when something is missing, so repeated calls are cheap.
@@ -12,7 +13,7 @@ build_pkgs="gcc make pkg-config libh2o-evloop-dev libsqlite3-dev libssl-dev libc
 libjansson-dev libyaml-dev libpq-dev"
 test_pkgs="curl sqlite3 python3-botocore python3-yaml python3-swiftclient memcached
 swift swift-proxy swift-object swift-container swift-account
-clang libclang-rt-dev llvm"
+clang libclang-rt-dev llvm postgresql-15 python3-psycopg2"
 bench_pkgs="curl wrk redis-server redis-tools gnuplot-nox linux-perf postgresql-15 python3"
 
 case "${1:-build}" in

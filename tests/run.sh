@@ -6,7 +6,13 @@
 #
 #   LOCI_BIN    the loci binary to test (set by `make test`)
 #   LOCI_BUILD  the build directory holding unit-tests and tools/
-#   TESTS       optional space-separated list of suite names to run (e.g. "unit e2e_api")
+#   TESTS       optional space-separated list of suite names to run (e.g. "unit e2e_api e2e_api[pg]")
+#   PG_SUITES   the e2e suites run a second time on PostgreSQL, named e2e_<suite>[pg]
+#               (default: the ones that exercise the metadata store, see docs/testing.md)
+#
+# The PostgreSQL pass starts a throwaway PostgreSQL 15 cluster (tests/env/postgres.sh) and runs
+# each of PG_SUITES with LOCI_DATABASE naming it (tests/e2e/harness.py then gives every server a
+# database of its own there); the cluster is stopped and removed afterwards.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 : "${LOCI_BUILD:=$here/../build/rel}"
@@ -62,6 +68,28 @@ for t in "$here"/e2e/test_*.py; do
     n=$(basename "$t" .py)
     run_suite "e2e_${n#test_}" $PY "$t"
 done
+
+# the same suites on PostgreSQL: one throwaway cluster for the pass, removed afterwards
+: "${PG_SUITES:=api server audit cli import isolation}"
+pg_wanted=""
+for s in $PG_SUITES; do want "e2e_$s[pg]" && pg_wanted="$pg_wanted $s"; done
+if [ -n "$pg_wanted" ]; then
+    pgdir=$(mktemp -d /tmp/loci-pg.XXXXXX)
+    chmod 0755 "$pgdir"
+    echo "== postgres (tests/env/postgres.sh start $pgdir/c)"
+    if "$here/env/postgres.sh" start "$pgdir/c" --no-fsync >"$log/postgres.env" 2>"$log/postgres.err"; then
+        pg_url=$(sed -n 's/^PG_URL=//p' "$log/postgres.env")
+        for s in $pg_wanted; do
+            run_suite "e2e_$s[pg]" env LOCI_DATABASE="$pg_url" $PY "$here/e2e/test_$s.py"
+        done
+    else
+        echo "   FAIL postgres: the cluster did not start"
+        sed 's/^/   | /' "$log/postgres.err"
+        failed=$((failed + 1))
+    fi
+    "$here/env/postgres.sh" stop "$pgdir/c" 2>>"$log/postgres.err"
+    rmdir "$pgdir" 2>/dev/null
+fi
 
 # the libFuzzer harnesses, each on its corpus plus a few seconds of fuzzing (tests/fuzz/run.sh);
 # `make test` sets LOCI_FUZZ_BUILD (not for sanitizer builds: the harnesses are ASan+UBSan builds)

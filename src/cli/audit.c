@@ -2,7 +2,8 @@
  * audit.c - `loci audit verify`: check the audit trail end to end and report the first
  * problem (the chain, the sequence number and why).
  *
- *   --data DIR   read DIR/loci.db directly (read-only; the server may be running)
+ *   --data DIR   read DIR/loci.db directly (read-only; the server may be running), or the
+ *                database --database URL (or LOCI_DATABASE) names, with DIR's audit.pub
  *   --url URL    fetch the export and checkpoints through the admin API and verify them here,
  *                independently of the server's own /v1/admin/audit/verify
  * Checkpoint signatures are checked against --pubkey FILE (PEM, or base64 of the raw key),
@@ -57,7 +58,7 @@ static int report(const audit_report_t *r)
     return CLI_EXIT_OK;
 }
 
-static int verify_data(const char *dir, const char *pubkey, audit_report_t *r, err_t *e)
+static int verify_data(const char *dir, const char *database, const char *pubkey, audit_report_t *r, err_t *e)
 {
     char path[4096];
     uint8_t pub[32];
@@ -67,7 +68,10 @@ static int verify_data(const char *dir, const char *pubkey, audit_report_t *r, e
         return rc;
     db_t *db;
     db_conn_t *c;
-    snprintf(path, sizeof(path), "%s/loci.db", dir);
+    if (database && database[0])
+        snprintf(path, sizeof(path), "%s", database);
+    else
+        snprintf(path, sizeof(path), "%s/loci.db", dir);
     if ((rc = db_open_readonly(path, &db, e)) != 0)
         return rc;
     if ((rc = db_conn_open(db, &c, e)) == 0) {
@@ -196,9 +200,14 @@ static int verify_url(cli_session_t *s, const char *pubkey, audit_report_t *r)
 
 int cmd_audit(int argc, char **argv)
 {
-    const char *data = NULL, *pubkey = NULL;
+    const char *data = NULL, *pubkey = NULL, *database = getenv("LOCI_DATABASE");
     const cli_opt_t opts[] = {
         {.name = "--data", .kind = CLI_OPT_STR, .metavar = "DIR", .help = "verify DIR/loci.db directly", .dest = &data},
+        {.name = "--database",
+         .kind = CLI_OPT_STR,
+         .metavar = "URL",
+         .help = "with --data: verify this database instead (postgres://...; default LOCI_DATABASE)",
+         .dest = &database},
         {.name = "--pubkey",
          .kind = CLI_OPT_STR,
          .metavar = "FILE",
@@ -207,7 +216,7 @@ int cmd_audit(int argc, char **argv)
         {.name = NULL},
     };
     const cli_spec_t spec = {
-        .usage = "loci audit verify [--data DIR | --url URL] [--pubkey FILE]",
+        .usage = "loci audit verify [--data DIR [--database URL] | --url URL] [--pubkey FILE]",
         .about = "Verifies the audit trail: every chain entry by entry, every checkpoint's signature and root,\n"
                  "and that no attested entry is missing. Reports the first problem and exits 1.",
         .min_args = 1,
@@ -224,7 +233,7 @@ int cmd_audit(int argc, char **argv)
         cli_session_usage(&s, "the audit command is 'verify'");
         return cli_session_end(&s);
     }
-    rc = data ? verify_data(data, pubkey, &r, &s.e) : verify_url(&s, pubkey, &r);
+    rc = data ? verify_data(data, database, pubkey, &r, &s.e) : verify_url(&s, pubkey, &r);
     if (rc != 0)
         cli_fail(&s.e);
     else

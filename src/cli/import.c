@@ -30,6 +30,9 @@
 #include "util/timeutil.h"
 
 #define BAD_LINES_MAX 20 /* bad lines reported before giving up on the rest */
+/* the line and key of the last objects handed to the backend: a backend that inserts in chunks
+ * (PostgreSQL) finds a conflict after reading on, and names it by its index */
+#define RECENT 4096
 
 static const char *const FIELDS[] = {"key", "store", "name", "size", "sha256", "content_type", "tags", "attrs", NULL};
 
@@ -219,6 +222,8 @@ typedef struct importer {
     import_line_t cur;
     char id[ID_MAX];
     char subject[65];
+    int64_t recent_line[RECENT];
+    char *recent_key[RECENT];
 } importer_t;
 
 static const store_t *find_store(const importer_t *im, const char *id)
@@ -295,6 +300,10 @@ static int next_object(void *ctx, db_import_object_t *out, err_t *e)
         .attrs_json = im->cur.attrs_json,
         .subject = im->subject,
     };
+    size_t slot = (size_t)(im->objects % RECENT);
+    free(im->recent_key[slot]);
+    im->recent_key[slot] = strdup(im->cur.key);
+    im->recent_line[slot] = im->lineno;
     im->objects++;
     if (im->objects % 1000000 == 0)
         fprintf(stderr, "loci import: %lld objects...\n", (long long)im->objects);
@@ -467,9 +476,17 @@ int cmd_import(int argc, char **argv)
         if (im.fail_line) {
             report_bad(&im, im.fail_line, w.err.msg);
         } else if (w.rc == ERR_CONFLICT) {
+            /* w.affected: the index of the object refused */
             char msg[1200];
-            snprintf(msg, sizeof(msg), "key '%s' already exists (imported before, or earlier in this input)", im.cur.key);
-            report_bad(&im, im.lineno, msg);
+            int64_t line = im.lineno;
+            const char *key = im.cur.key;
+            if (w.affected >= 0 && w.affected < im.objects && im.objects - w.affected <= RECENT &&
+                im.recent_key[w.affected % RECENT]) {
+                line = im.recent_line[w.affected % RECENT];
+                key = im.recent_key[w.affected % RECENT];
+            }
+            snprintf(msg, sizeof(msg), "key '%s' already exists (imported before, or earlier in this input)", key);
+            report_bad(&im, line, msg);
         } else {
             report_bad(&im, im.lineno, w.err.msg);
         }
@@ -488,6 +505,8 @@ out:
     if (im.in && im.in != stdin)
         fclose(im.in);
     free(im.line);
+    for (size_t i = 0; i < RECENT; i++)
+        free(im.recent_key[i]);
     arena_release(&im.arena);
     if (conn)
         db->vt->conn_close(conn);

@@ -7,6 +7,7 @@
 
 int db_sqlite_open(const char *path, db_t **out, err_t *e);
 int db_sqlite_open_readonly(const char *path, db_t **out, err_t *e);
+int db_pg_open(const char *url, const db_options_t *opts, bool readonly, db_t **out, err_t *e);
 
 typedef struct db_backend {
     const char *scheme; /* URL prefix */
@@ -22,6 +23,8 @@ static int sqlite_open(const char *path, const db_options_t *opts, bool readonly
 
 static const db_backend_t BACKENDS[] = {
     {"sqlite:", true, sqlite_open},
+    {"postgres://", false, db_pg_open},
+    {"postgresql://", false, db_pg_open},
 };
 
 static int open_url(const char *url, const db_options_t *opts, bool readonly, db_t **out, err_t *e)

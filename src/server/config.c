@@ -50,7 +50,7 @@ static const setting_t SETTINGS[] = {
     {"database_timeout_ms", "LOCI_DATABASE_TIMEOUT_MS", T_INT, OFF(database_timeout_ms), 100, 600000,
      "bound on connecting to the database server and on each round trip (then 503)"},
     {"database_readers", "LOCI_DATABASE_READERS", T_INT, OFF(database_readers), 0, 256,
-     "threads that read a database server (0 = two per event loop, at least 4)"},
+     "threads that read a database server (0 = eight per event loop, at least 8)"},
     {"stores_refresh_ms", "LOCI_STORES_REFRESH_MS", T_INT, OFF(stores_refresh_ms), 0, 86400000,
      "how often store changes made through another server are picked up (0 = never)"},
     {"local_country", "LOCI_LOCAL_COUNTRY", T_STR, OFF(local_country), 0, 0, "country of the default local store"},

@@ -25,7 +25,7 @@ typedef struct config {
     char *database_replicas;          /* PostgreSQL read replicas for list and search: URLs, comma-separated */
     int database_replica_max_lag_ms;  /* a replica further behind the primary than this is not used */
     int database_timeout_ms;          /* bound on connecting to a database server and on every round trip */
-    int database_readers;             /* threads reading a database server (0: two per event loop, at least 4) */
+    int database_readers;             /* threads reading a database server (0: eight per event loop, at least 8) */
     int stores_refresh_ms;            /* how often stores changed by another server are picked up (0: never) */
     char *local_country;              /* country of the default local store ("DE") */
     char *local_region;               /* region name of the default local store ("local") */

@@ -5,6 +5,10 @@
  * that orphaned a copy. This thread deletes each copy at its store (a file for local stores, a
  * signed DELETE for remote ones; already gone counts as done) and then removes the queue entry;
  * a failure is counted and retried later, after entries that have not failed yet.
+ *
+ * Stores: every stores_refresh_ms the store snapshot is compared with the database and rebuilt
+ * if another server on the same database changed a store (this server's own changes rebuild it
+ * at once, from the writer's commit hook).
  */
 #include "server/maint.h"
 
@@ -133,7 +137,8 @@ static void expire_uploads(maint_t *m)
 static void *maint_main(void *arg)
 {
     maint_t *m = arg;
-    int64_t last_expire = 0;
+    int64_t last_expire = 0, last_refresh = time_now_ms();
+    int refresh_ms = m->cfg->stores_refresh_ms;
     char root[4200];
     snprintf(root, sizeof(root), "%s/blobs", m->cfg->data_dir);
     size_t swept = blob_local_sweep_tmp(root, TMP_SWEEP_AGE_S);
@@ -150,6 +155,12 @@ static void *maint_main(void *arg)
             last_expire = now;
         }
         err_t e;
+        /* stores changed through another server on the same database */
+        if (refresh_ms > 0 && now - last_refresh >= refresh_ms) {
+            if (stores_refresh(m->stores, &e) != 0)
+                fprintf(stderr, "loci: refreshing stores: %s\n", e.msg);
+            last_refresh = now;
+        }
         if (checkpointer_tick(&m->cp, false, &e) != 0)
             fprintf(stderr, "loci: audit checkpoint: %s\n", e.msg);
         pthread_mutex_lock(&m->mu);
@@ -159,6 +170,8 @@ static void *maint_main(void *arg)
         clock_gettime(CLOCK_REALTIME, &ts);
         /* busy queue: go on at once; failures only: back off */
         long wait_ms = done == MAINT_ERASE_BATCH ? 10 : done == 0 && retried ? 30000 : 500;
+        if (refresh_ms > 0 && wait_ms > refresh_ms)
+            wait_ms = refresh_ms;
         ts.tv_nsec += wait_ms * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;

@@ -95,7 +95,7 @@ static int open_database(const config_t *cfg, const char *url, app_t *app, err_t
         return 0;
     size_t readers = (size_t)cfg->database_readers;
     if (readers == 0)
-        readers = app->nthreads * 2 < 4 ? 4 : app->nthreads * 2;
+        readers = app->nthreads * 8 < 8 ? 8 : app->nthreads * 8;
     if ((app->readers = pool_new_ctx(readers, reader_conn_new, reader_conn_free, app->db)) == NULL)
         return err_set(e, ERR_NOMEM, "cannot start the database readers");
     return 0;

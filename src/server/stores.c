@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,33 @@ int stores_reload(stores_t *s, err_t *e)
     if (rc == 0)
         stores_release(old);
     return rc;
+}
+
+/* True if rows (sorted by id) are the stores of snap, as last changed. */
+static bool snap_matches(const store_snap_t *snap, const db_store_row_t *rows, size_t n)
+{
+    if (snap->n != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(snap->stores[i].id, rows[i].store.id) != 0 || snap->stores[i].updated_at != rows[i].store.updated_at)
+            return false;
+    return true;
+}
+
+int stores_refresh(stores_t *s, err_t *e)
+{
+    arena_t a;
+    db_store_row_t *rows;
+    size_t n;
+    arena_init(&a);
+    pthread_mutex_lock(&s->mu);
+    int rc = s->db->vt->store_list(s->conn, &rows, &n, &a, e);
+    bool same = rc == 0 && snap_matches(s->cur, rows, n);
+    pthread_mutex_unlock(&s->mu);
+    arena_release(&a);
+    if (rc != 0 || same)
+        return rc;
+    return stores_reload(s, e);
 }
 
 int stores_new(db_t *db, const secrets_t *sec, const config_t *cfg, stores_t **out, err_t *e)

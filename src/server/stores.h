@@ -35,6 +35,10 @@ void stores_free(stores_t *s);
 /* Rebuilds the snapshot from the database (thread-safe; called after store changes commit). */
 int stores_reload(stores_t *s, err_t *e);
 
+/* Rebuilds the snapshot if the stores in the database differ from it (ids or updated_at): picks
+ * up changes made through another server on the same database. Returns 0 or an error. */
+int stores_refresh(stores_t *s, err_t *e);
+
 /* Takes a reference to the current snapshot; give it back with stores_release. */
 store_snap_t *stores_acquire(stores_t *s);
 void stores_release(store_snap_t *snap);

@@ -1,14 +1,22 @@
-"""Shared helpers for loci's end-to-end tests (stdlib only; run with /usr/bin/python3).
+"""Shared helpers for loci's end-to-end tests (run with /usr/bin/python3).
 
 A test file creates a Reporter, starts one or more Server()s (the real binary on a free
 loopback port with a fresh data directory), drives them over HTTP and with the CLI, and
 reports each check as a "PASS name" / "FAIL name" line. Servers are stopped with SIGTERM by
 the PID we started, and their exit status is checked (a graceful shutdown exits 0).
+
+The metadata store: SQLite in the data directory by default. With LOCI_TEST_BACKEND=postgres
+and LOCI_TEST_PG_URL set to a throwaway cluster's database (tests/env/postgres.sh start; the
+user must be allowed to create databases), every new data directory gets a database of its
+own in that cluster (its URL is kept in DATA/database.url, so a server restarted on the same
+directory finds it again) and the server and the CLI's --data commands are given it as
+LOCI_DATABASE. db_connect()/db_dump() read either backend for checks (psycopg2 for PostgreSQL).
 """
 
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,13 +31,135 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 LOCI_BIN = os.environ.get("LOCI_BIN", os.path.join(ROOT, "build", "rel", "loci"))
 ADMIN_TOKEN = "la_test_admin_token_0123456789"
+BACKEND = os.environ.get("LOCI_TEST_BACKEND", "sqlite")  # "sqlite" or "postgres"
+PG_URL = os.environ.get("LOCI_TEST_PG_URL", "")
+if os.environ.get("LOCI_DATABASE", "").startswith(("postgres://", "postgresql://")):
+    # LOCI_DATABASE=postgres://... names the cluster to test against: each server gets a database of its own there
+    BACKEND, PG_URL = "postgres", PG_URL or os.environ["LOCI_DATABASE"]
+    del os.environ["LOCI_DATABASE"]
+PG = BACKEND == "postgres"
+if PG and not PG_URL:
+    sys.exit("LOCI_TEST_BACKEND=postgres needs LOCI_TEST_PG_URL (tests/env/postgres.sh start)")
+_db_seq = [0]
+
+
+def pg_create_database(url=None):
+    """Creates an empty database in the cluster of url (default LOCI_TEST_PG_URL); returns its URL."""
+    import psycopg2
+    base = url or PG_URL
+    _db_seq[0] += 1
+    name = "loci_t%d_%d_%d" % (os.getpid(), _db_seq[0], int(time.time() * 1000) % 100000)
+    con = psycopg2.connect(base)
+    con.autocommit = True
+    try:
+        con.cursor().execute('CREATE DATABASE "%s"' % name)
+    finally:
+        con.close()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+def database_url(data):
+    """The database URL a data directory uses with the PostgreSQL backend (made on first use),
+    or None with SQLite."""
+    if not PG:
+        return None
+    f = os.path.join(data, "database.url")
+    if os.path.exists(f):
+        return open(f).read().strip()
+    os.makedirs(data, exist_ok=True)
+    url = pg_create_database()
+    with open(f, "w") as fh:
+        fh.write(url + "\n")
+    return url
+
+
+def db_env(data):
+    """Environment for a process working on data's metadata store directly (loci import, audit verify --data)."""
+    url = database_url(data)
+    return {"LOCI_DATABASE": url} if url else {}
+
+
+class _Db:
+    """A DB-API connection to either backend; SQL is written with ? placeholders."""
+
+    def __init__(self, data, readonly=False):
+        self.pg = PG
+        if PG:
+            import psycopg2
+            self.con = psycopg2.connect(database_url(data))
+        else:
+            import sqlite3
+            path = os.path.join(data, "loci.db")
+            self.con = sqlite3.connect("file:%s?mode=ro" % path, uri=True) if readonly else sqlite3.connect(path)
+
+    def execute(self, sql, params=()):
+        if self.pg:
+            sql = re.sub(r"zeroblob\((\d+)\)", r"decode(repeat('00', \1), 'hex')", sql)
+            cur = self.con.cursor()
+            cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
+            return cur
+        return self.con.execute(sql, params)
+
+    def tables(self):
+        if self.pg:
+            q = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        else:
+            q = "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name"
+        return [r[0] for r in self.execute(q).fetchall()]
+
+    def commit(self):
+        self.con.commit()
+
+    def close(self):
+        self.con.close()
+
+
+def copy_data(src, dst):
+    """Copies a (stopped) server's data directory, and with PostgreSQL its database too."""
+    shutil.copytree(src, dst)
+    if PG:
+        import psycopg2
+        old = database_url(src)
+        name = "loci_c%d_%d_%d" % (os.getpid(), _db_seq[0], int(time.time() * 1000) % 100000)
+        _db_seq[0] += 1
+        con = psycopg2.connect(PG_URL)
+        con.autocommit = True
+        try:
+            con.cursor().execute('CREATE DATABASE "%s" TEMPLATE "%s"' % (name, old.rsplit("/", 1)[1]))
+        finally:
+            con.close()
+        new = old.rsplit("/", 1)[0] + "/" + name
+        with open(os.path.join(dst, "database.url"), "w") as fh:
+            fh.write(new + "\n")
+
+
+def db_connect(data, readonly=False):
+    """A connection to the metadata store of data (SQLite file or its PostgreSQL database)."""
+    return _Db(data, readonly)
+
+
+def db_dump(data, skip=("loci_commits",)):
+    """Every row of every table, for "nothing was written" comparisons (bytea as bytes)."""
+    con = db_connect(data, readonly=True)
+    try:
+        out = {}
+        for name in con.tables():
+            if name in skip:
+                continue
+            rows = con.execute('SELECT * FROM "%s"' % name).fetchall()
+            out[name] = sorted(repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in r)) for r in rows)
+        if con.pg:
+            con.commit()
+        return out
+    finally:
+        con.close()
 
 
 class Reporter:
     """Prints one PASS/FAIL line per check; exits non-zero at the end if anything failed."""
 
     def __init__(self, prefix):
-        self.prefix = prefix
+        self.prefix = prefix + ("[pg]" if PG else "")
         self.failed = 0
         self.passed = 0
 
@@ -102,6 +232,8 @@ class Server:
         self.keep_data = keep_data
         self.env = dict(os.environ)
         self.env["LOCI_ADMIN_TOKEN"] = ADMIN_TOKEN
+        if PG and "LOCI_DATABASE" not in (env or {}):
+            self.env["LOCI_DATABASE"] = database_url(self.data)
         self.env.update(env or {})
         self.args = list(args)
         self.threads = threads
@@ -286,6 +418,8 @@ def run_cli(args, url, token=None, env=None, input_bytes=None, timeout=60):
         e["LOCI_TOKEN"] = token
     else:
         e.pop("LOCI_TOKEN", None)
+    if "--data" in args and args.index("--data") + 1 < len(args):
+        e.update(db_env(args[args.index("--data") + 1]))
     e.update(env or {})
     p = subprocess.run([LOCI_BIN] + list(args), input=input_bytes, capture_output=True, env=e, timeout=timeout)
     return p.returncode, p.stdout, p.stderr.decode("utf-8", "replace")

@@ -10,7 +10,6 @@ import os
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ADMIN_TOKEN, LOCI_BIN, Reporter, Server, run_cli  # noqa: E402
+import harness  # noqa: E402
+from harness import ADMIN_TOKEN, LOCI_BIN, Reporter, Server, db_connect, db_env, run_cli  # noqa: E402
 
 rep = Reporter("audit")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -220,7 +220,7 @@ def run_node(url, work, entries_path=None, cps_path=None, pub_path=None):
 
 def db_export(data, work):
     """The export and checkpoints read straight from a (tampered) database, in the export format."""
-    con = sqlite3.connect(os.path.join(data, "loci.db"))
+    con = db_connect(data)
     ep = os.path.join(work, "t-export.ndjson")
     with open(ep, "w") as f:
         for row in con.execute("SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "
@@ -241,7 +241,7 @@ def db_export(data, work):
 def test_tampering(data, work):
     """Each change to a stopped server's database is reported at the right place, by both verifiers."""
     pub = os.path.join(data, "audit.pub")
-    con = sqlite3.connect(os.path.join(data, "loci.db"))
+    con = db_connect(data)
     n_demo = con.execute("SELECT MAX(seq) FROM audit_entries WHERE tenant='demo'").fetchone()[0]
     n_cp = con.execute("SELECT MAX(seq) FROM audit_checkpoints").fetchone()[0]
     con.close()
@@ -278,13 +278,13 @@ def test_tampering(data, work):
     ]
     for name, change, tenant, seq in cases:
         copy = os.path.join(work, "tamper-" + name)
-        shutil.copytree(data, copy)
-        con = sqlite3.connect(os.path.join(copy, "loci.db"))
+        harness.copy_data(data, copy)
+        con = db_connect(copy)
         change(con)
         con.commit()
         con.close()
         p = subprocess.run([LOCI_BIN, "audit", "verify", "--data", copy, "--pubkey", pub], capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60, env=dict(os.environ, **db_env(copy)))
         label = "(admin)" if tenant == "" else tenant
         want = ("chain %s seq %d:" % (label, seq)) if tenant != "(checkpoints)" else ("(checkpoints) seq %d:" % seq)
         rep.check("loci_detects_" + name, p.returncode == 1 and want in p.stderr, (p.returncode, p.stdout, p.stderr, want))
@@ -295,7 +295,8 @@ def test_tampering(data, work):
                   (ver, tenant, seq))
         shutil.rmtree(copy)
     # the untouched copy verifies with both
-    p = subprocess.run([LOCI_BIN, "audit", "verify", "--data", data, "--pubkey", pub], capture_output=True, text=True)
+    p = subprocess.run([LOCI_BIN, "audit", "verify", "--data", data, "--pubkey", pub], capture_output=True, text=True,
+                       env=dict(os.environ, **db_env(data)))
     rep.check("untouched_verifies_loci", p.returncode == 0, p.stderr)
     ep, cp = db_export(data, work)
     rep.check("untouched_verifies_node", run_node(None, work, ep, cp, pub).get("ok") is True)
@@ -305,7 +306,7 @@ def test_shredding(srv, work):
     tok = srv.make_tenant("shred")
     key = "patients/Erika Mustermann/ct.dcm"
     srv.put_object(tok, key, b"image bytes", tags={"name": "Erika"})
-    con = sqlite3.connect("file:%s/loci.db?mode=ro" % srv.data, uri=True)
+    con = db_connect(srv.data, readonly=True)
     sealed = bytes(con.execute("SELECT audit_key FROM tenants WHERE id='shred'").fetchone()[0])
     con.close()
     subject = [e for e in export(srv, "shred") if e["action"] == "upload_committed"][0]["subject"]
@@ -314,6 +315,16 @@ def test_shredding(srv, work):
     rep.eq("tenant_gone", srv.admin("GET", "/v1/admin/tenants/shred").status, 404)
     rep.eq("token_gone", srv.request("GET", "/v1/objects", token=tok).status, 401)
     raw = b""
+    if harness.PG:
+        # the row is gone, and the table's pages (vacuumed and flushed by loci) no longer hold the key
+        con = db_connect(srv.data)
+        gone = con.execute("SELECT count(*) FROM tenants WHERE id='shred'").fetchone()[0] == 0
+        con.execute("CHECKPOINT")
+        ddir = con.execute("SHOW data_directory").fetchone()[0]
+        rel = con.execute("SELECT pg_relation_filepath('tenants')").fetchone()[0]
+        con.commit()
+        con.close()
+        raw = open(os.path.join(ddir, rel), "rb").read() if gone else sealed
     for name in ("loci.db", "loci.db-wal"):
         p = os.path.join(srv.data, name)
         if os.path.exists(p):
@@ -352,7 +363,7 @@ def writer_load(url_port, tok, stop, errors, acked):
 def check_matches_data(data):
     """Every committed object has its upload_committed entry; every committed version that is
     gone has a later entry that replaced or deleted it."""
-    con = sqlite3.connect(os.path.join(data, "loci.db"))
+    con = db_connect(data)
     objects = {row[0] for row in con.execute("SELECT id FROM objects")}
     committed, gone = set(), set()
     for action, detail in con.execute("SELECT action, detail FROM audit_entries WHERE tenant='demo' ORDER BY seq"):
@@ -386,9 +397,10 @@ def test_kill9(work):
             t.join()
         srv.proc = None
         srv.log.close()
-        p = subprocess.run([LOCI_BIN, "audit", "verify", "--data", data], capture_output=True, text=True, timeout=60)
+        p = subprocess.run([LOCI_BIN, "audit", "verify", "--data", data], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, **db_env(data)))
         matches, detail = check_matches_data(data)
-        con = sqlite3.connect(os.path.join(data, "loci.db"))
+        con = db_connect(data)
         present = {row[0] for row in con.execute("SELECT id FROM objects")}
         con.close()
         if p.returncode == 0 and matches:

@@ -7,13 +7,12 @@ every imported object has its audit entry and the whole trail verifies."""
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import ADMIN_TOKEN, LOCI_BIN, Reporter, Server  # noqa: E402
+from harness import ADMIN_TOKEN, LOCI_BIN, Reporter, Server, db_connect, db_env  # noqa: E402
 
 rep = Reporter("import")
 N = 3000
@@ -21,6 +20,8 @@ N = 3000
 
 def loci(*args, stdin=None):
     env = dict(os.environ, LOCI_ADMIN_TOKEN=ADMIN_TOKEN)
+    if "--data" in args:
+        env.update(db_env(args[args.index("--data") + 1]))
     return subprocess.run([LOCI_BIN] + list(args), input=stdin, capture_output=True, text=True, env=env, timeout=120)
 
 
@@ -41,7 +42,7 @@ def write(path, lines):
 
 
 def count_objects(data):
-    c = sqlite3.connect(os.path.join(data, "loci.db"))
+    c = db_connect(data)
     try:
         return c.execute("SELECT count(*) FROM objects WHERE tenant = 'acme'").fetchone()[0]
     finally:
@@ -118,7 +119,7 @@ def main():
 
         r = loci("audit", "verify", "--data", srv.data)
         rep.check("audit_verifies", r.returncode == 0 and "intact" in r.stdout, r.stdout + r.stderr)
-        c = sqlite3.connect(os.path.join(srv.data, "loci.db"))
+        c = db_connect(srv.data)
         rows = c.execute("SELECT actor, subject, detail FROM audit_entries WHERE tenant = 'acme' AND action = 'object_imported'").fetchall()
         c.close()
         rep.eq("one_audit_entry_per_object", len(rows), N)

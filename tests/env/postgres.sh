@@ -241,13 +241,13 @@ up)
     [ -e "$dir/$MARK" ] || { say "no cluster in $dir"; exit 1; }
     [ -z "$(pm_pid "$dir/$name")" ] || exit 0
     pg_start "$name"
-    p=$(sed -n "s/^port = //p" "$dir/$name/postgresql.auto.conf" | tail -n 1)
+    p=$(sed -n "s/^port = //p" "$dir/$name/postgresql.auto.conf" | tail -n 1 | tr -d "'")
     wait_ready "$p" loci || { say "$name does not answer"; exit 1; }
     ;;
 psql)
     name=primary
     case "${1:-}" in primary | replica) name=$1; shift ;; esac
-    p=$(sed -n "s/^port = //p" "$dir/$name/postgresql.auto.conf" | tail -n 1)
+    p=$(sed -n "s/^port = //p" "$dir/$name/postgresql.auto.conf" | tail -n 1 | tr -d "'")
     as_pg "$PG_BIN/psql" -X -h 127.0.0.1 -p "$p" -U loci "$@"
     ;;
 *) usage ;;

@@ -829,8 +829,10 @@ static int op_object_import(wctx_t *x)
                 err_set(&w->err, rc, NULL);
             goto out;
         }
-        if ((rc = import_one(x, &o, n, &head, &detail)) != 0)
+        if ((rc = import_one(x, &o, n, &head, &detail)) != 0) {
+            w->affected = n; /* the index of the object refused */
             goto out;
+        }
         n++;
     }
     w->affected = n;

@@ -1,0 +1,535 @@
+/*
+ * pg_read.c - read queries of the PostgreSQL backend. They run on database reader threads
+ * (never on a loop thread), each with its own connection; lists and searches may go to a
+ * read replica that is close enough behind (pg_replica.c).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/pg/pg.h"
+#include "util/timeutil.h"
+
+#define PG_CONN(c) ((pg_conn_t *)(c))
+
+/* Runs a statement; on failure returns its error code (e filled). */
+#define RUN(r, link, id, params, what)                                                                                             \
+    do {                                                                                                                           \
+        if (((r) = pg_stmt((link), (id), (params), (what), e)) == NULL)                                                            \
+            return e->code ? e->code : ERR_UNAVAILABLE;                                                                            \
+    } while (0)
+
+static void read_key(const PGresult *r, int row, int first, db_key_t *k)
+{
+    pg_fixed(r, row, first, k->secret_hash, 32);
+    k->scopes = (int)pg_i64(r, row, first + 1);
+    k->created_at = pg_i64(r, row, first + 2);
+    k->revoked_at = pg_i64(r, row, first + 3);
+}
+
+int pg_read_key_get(db_conn_t *conn, const char *key_id, db_key_t *out, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_text(&p, key_id);
+    RUN(r, &PG_CONN(conn)->link, PG_KEY_GET, &p, "key lookup");
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return ERR_NOT_FOUND;
+    }
+    out->key_id = arena_strdup(a, key_id);
+    out->tenant = pg_text(r, 0, 0, a);
+    read_key(r, 0, 1, out);
+    PQclear(r);
+    return 0;
+}
+
+int pg_read_key_list(db_conn_t *conn, const char *tenant, db_key_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_text(&p, tenant);
+    RUN(r, &PG_CONN(conn)->link, PG_KEY_LIST, &p, "key list");
+    int rows = PQntuples(r);
+    db_key_t *keys = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*keys));
+    for (int i = 0; i < rows; i++) {
+        keys[i].key_id = pg_text(r, i, 0, a);
+        keys[i].tenant = tenant;
+        read_key(r, i, 1, &keys[i]);
+    }
+    PQclear(r);
+    *out = keys;
+    *n = (size_t)rows;
+    return 0;
+}
+
+static void read_tenant(const PGresult *r, int row, tenant_t *t, arena_t *a)
+{
+    memset(t, 0, sizeof(*t));
+    t->id = pg_text(r, row, 0, a);
+    json_t *arr = pg_null(r, row, 1) ? NULL : json_loadb(PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1), 0, NULL);
+    if (json_is_array(arr)) {
+        size_t n = json_array_size(arr);
+        t->jurisdictions = arena_alloc(a, (n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            const char *v = json_string_value(json_array_get(arr, i));
+            if (v)
+                t->jurisdictions[t->njurisdictions++] = arena_strdup(a, v);
+        }
+    }
+    json_decref(arr);
+    t->copies = (int)pg_i64(r, row, 2);
+    t->url_expires = pg_i64(r, row, 3);
+    t->url_expires_max = pg_i64(r, row, 4);
+    t->created_at = pg_i64(r, row, 5);
+    t->updated_at = pg_i64(r, row, 6);
+    t->audit_reads = pg_i64(r, row, 7) != 0;
+    t->audit_key_sealed = pg_bytes(r, row, 8, &t->audit_key_sealed_len, a);
+}
+
+int pg_read_tenant_get(db_conn_t *conn, const char *id, tenant_t *out, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_text(&p, id);
+    RUN(r, &PG_CONN(conn)->link, PG_TENANT_GET, &p, "tenant lookup");
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return ERR_NOT_FOUND;
+    }
+    read_tenant(r, 0, out, a);
+    PQclear(r);
+    return 0;
+}
+
+int pg_read_tenant_list(db_conn_t *conn, tenant_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    PGresult *r;
+    RUN(r, &PG_CONN(conn)->link, PG_TENANT_LIST, NULL, "tenant list");
+    int rows = PQntuples(r);
+    tenant_t *ts = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*ts));
+    for (int i = 0; i < rows; i++)
+        read_tenant(r, i, &ts[i], a);
+    PQclear(r);
+    *out = ts;
+    *n = (size_t)rows;
+    return 0;
+}
+
+int pg_read_store_list(db_conn_t *conn, db_store_row_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    PGresult *r;
+    RUN(r, &PG_CONN(conn)->link, PG_STORE_LIST, NULL, "store list");
+    int rows = PQntuples(r);
+    db_store_row_t *list = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*list));
+    for (int i = 0; i < rows; i++) {
+        store_t *st = &list[i].store;
+        st->id = pg_text(r, i, 0, a);
+        st->provider = pg_text(r, i, 1, a);
+        st->endpoint = pg_text(r, i, 2, a);
+        st->bucket = pg_text(r, i, 3, a);
+        st->region = pg_text(r, i, 4, a);
+        const char *country = pg_text(r, i, 5, a);
+        snprintf(st->country, sizeof(st->country), "%s", country ? country : "");
+        const char *status = pg_text(r, i, 6, a);
+        if (status == NULL || store_status_parse(status, &st->status) != 0)
+            st->status = STORE_OFFLINE;
+        st->weight = (int)pg_i64(r, i, 7);
+        st->path_style = pg_i64(r, i, 8) != 0;
+        st->public_host = pg_text(r, i, 9, a);
+        st->account = pg_text(r, i, 10, a);
+        list[i].sealed = pg_bytes(r, i, 11, &list[i].sealed_len, a);
+        st->created_at = pg_i64(r, i, 12);
+        st->updated_at = pg_i64(r, i, 13);
+    }
+    PQclear(r);
+    *out = list;
+    *n = (size_t)rows;
+    return 0;
+}
+
+void pg_locations_from(const PGresult *r, int first, object_t *o, arena_t *a)
+{
+    int rows = PQntuples(r);
+    o->locs = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(location_t));
+    o->nlocs = 0;
+    for (int i = 0; i < rows; i++) {
+        if (pg_null(r, i, first))
+            continue;
+        location_t *l = &o->locs[o->nlocs++];
+        l->store = pg_text(r, i, first, a);
+        l->name = pg_text(r, i, first + 1, a);
+        l->state = pg_i64(r, i, first + 2) == 1 ? LOC_PRESENT : LOC_PENDING;
+        l->mp_id = pg_text(r, i, first + 3, a);
+    }
+}
+
+/* The object columns id, version, size, content_type, sha256, tags, attrs, created_at,
+ * updated_at starting at column first of row 0. */
+static void read_object_cols(const PGresult *r, int first, object_t *o, arena_t *a)
+{
+    o->id = pg_text(r, 0, first, a);
+    o->version = pg_i64(r, 0, first + 1);
+    o->size = pg_i64(r, 0, first + 2);
+    o->content_type = pg_text(r, 0, first + 3, a);
+    o->sha256 = pg_text(r, 0, first + 4, a);
+    o->tags_json = pg_text(r, 0, first + 5, a);
+    o->attrs_json = pg_text(r, 0, first + 6, a);
+    o->created_at = pg_i64(r, 0, first + 7);
+    o->updated_at = pg_i64(r, 0, first + 8);
+    o->pending = false;
+}
+
+int pg_read_object_get(db_conn_t *conn, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_text(&p, tenant);
+    pg_param_text(&p, key);
+    /* locate always reads the primary: read-your-writes */
+    RUN(r, &PG_CONN(conn)->link, PG_OBJECT_GET, &p, "object lookup");
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return ERR_NOT_FOUND;
+    }
+    memset(out, 0, sizeof(*out));
+    out->tenant = tenant;
+    out->key = key;
+    read_object_cols(r, 0, out, a);
+    pg_locations_from(r, 9, out, a);
+    PQclear(r);
+    return 0;
+}
+
+void pg_upload_from(const PGresult *r, const char *tenant, const char *upload_id, upload_t *out, arena_t *a)
+{
+    memset(out, 0, sizeof(*out));
+    object_t *o = &out->obj;
+    o->tenant = tenant;
+    o->id = arena_strdup(a, upload_id);
+    o->key = pg_text(r, 0, 0, a);
+    out->cond.kind = (cond_kind_t)pg_i64(r, 0, 1);
+    out->cond.version = pg_i64(r, 0, 2);
+    o->version = pg_i64(r, 0, 3);
+    o->size = pg_i64(r, 0, 4);
+    o->content_type = pg_text(r, 0, 5, a);
+    o->sha256 = pg_text(r, 0, 6, a);
+    o->tags_json = pg_text(r, 0, 7, a);
+    o->attrs_json = pg_text(r, 0, 8, a);
+    o->created_at = o->updated_at = pg_i64(r, 0, 9);
+    out->expires_at = pg_i64(r, 0, 10);
+    out->part_size = pg_i64(r, 0, 11);
+    out->parts = (int)pg_i64(r, 0, 12);
+    o->pending = true;
+    pg_locations_from(r, 14, o, a);
+}
+
+int pg_read_upload_get(db_conn_t *conn, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_text(&p, tenant);
+    pg_param_text(&p, upload_id);
+    RUN(r, &PG_CONN(conn)->link, PG_UPLOAD_GET, &p, "upload lookup");
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return ERR_NOT_FOUND;
+    }
+    pg_upload_from(r, tenant, upload_id, out, a);
+    PQclear(r);
+    return 0;
+}
+
+/*
+ * Listing. Keys compare in byte order (the "C" collation). The scan starts at a lower bound
+ * (exclusive: the cursor's key; inclusive: the prefix or a successor) and stops below an upper
+ * bound (the successor of the prefix); with tag filters the (tenant, k, v, key) index of the
+ * first filter drives it and every further filter is a probe of object_tags.
+ */
+
+/* The smallest string above every string that starts with p[0..n), in code point order (which
+ * is byte order for UTF-8): p with its last code point incremented (dropping trailing
+ * U+10FFFF). Unlike obj_prefix_successor this is valid UTF-8, which PostgreSQL requires of
+ * text. NULL when there is none (no upper bound). */
+static char *key_successor(const char *p, size_t n, arena_t *a)
+{
+    while (n > 0) {
+        size_t start = n - 1; /* the last code point's first byte */
+        while (start > 0 && ((unsigned char)p[start] & 0xC0) == 0x80)
+            start--;
+        const unsigned char *s = (const unsigned char *)p + start;
+        size_t len = n - start;
+        uint32_t cp;
+        if (len == 1)
+            cp = s[0];
+        else if (len == 2)
+            cp = (uint32_t)(s[0] & 0x1F) << 6 | (s[1] & 0x3F);
+        else if (len == 3)
+            cp = (uint32_t)(s[0] & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+        else
+            cp = (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 | (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
+        if (cp >= 0x10FFFF) {
+            n = start;
+            continue;
+        }
+        cp = cp == 0xD7FF ? 0xE000 : cp + 1;
+        char *out = arena_alloc(a, start + 5);
+        memcpy(out, p, start);
+        char *q = out + start;
+        if (cp < 0x80) {
+            *q++ = (char)cp;
+        } else if (cp < 0x800) {
+            *q++ = (char)(0xC0 | cp >> 6);
+            *q++ = (char)(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            *q++ = (char)(0xE0 | cp >> 12);
+            *q++ = (char)(0x80 | (cp >> 6 & 0x3F));
+            *q++ = (char)(0x80 | (cp & 0x3F));
+        } else {
+            *q++ = (char)(0xF0 | cp >> 18);
+            *q++ = (char)(0x80 | (cp >> 12 & 0x3F));
+            *q++ = (char)(0x80 | (cp >> 6 & 0x3F));
+            *q++ = (char)(0x80 | (cp & 0x3F));
+        }
+        *q = '\0';
+        return out;
+    }
+    return NULL;
+}
+
+/* Parameters: $1 tenant, $2 lower bound, $3 limit, then $4 the upper bound if any, then each
+ * tag filter's key and value. */
+static void build_list_sql(size_t ntags, bool upper, bool inclusive, buf_t *b)
+{
+    const char *lower = inclusive ? ">=" : ">";
+    const char *col = ntags ? "t0.key" : "o.key";
+    size_t next = upper ? 5 : 4;
+    buf_puts(b, "SELECT o.key, o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, o.updated_at");
+    if (ntags == 0) {
+        buf_puts(b, " FROM objects o WHERE o.tenant = $1");
+    } else {
+        buf_printf(b,
+                   " FROM object_tags t0 JOIN objects o ON o.tenant = t0.tenant AND o.key = t0.key"
+                   " WHERE t0.tenant = $1 AND t0.k = $%zu AND t0.v = $%zu",
+                   next, next + 1);
+        next += 2;
+    }
+    buf_printf(b, " AND %s %s $2", col, lower);
+    if (upper)
+        buf_printf(b, " AND %s < $4", col);
+    /* each further filter is a lookup by primary key (tenant, key, k): a scalar subquery, so
+     * the planner cannot turn it into a scan of every entry of that tag (as it may with EXISTS
+     * when its statistics are missing or stale, e.g. right after a bulk import) */
+    for (size_t i = 1; i < ntags; i++, next += 2)
+        buf_printf(b, " AND (SELECT t%zu.v FROM object_tags t%zu WHERE t%zu.tenant = $1 AND t%zu.key = %s AND t%zu.k = $%zu) = $%zu",
+                   i, i, i, i, col, i, next, next + 1);
+    buf_printf(b, " ORDER BY %s LIMIT $3", col);
+}
+
+/* Runs the list query on one link. */
+static PGresult *list_on(pg_link_t *l, const obj_query_t *q, bool upper, bool inclusive, const pg_params_t *p, err_t *e)
+{
+    buf_t sql = BUF_INIT;
+    build_list_sql(q->tags.n, upper, inclusive, &sql);
+    int id = -1;
+    if (q->tags.n <= PG_LIST_CACHED)
+        id = PG_NSTMT + (int)q->tags.n * 4 + (upper ? 2 : 0) + (inclusive ? 1 : 0);
+    PGresult *r = pg_exec(l, id, sql.base, p, "list", e);
+    buf_release(&sql);
+    return r;
+}
+
+int pg_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
+                        err_t *e)
+{
+    pg_conn_t *c = PG_CONN(conn);
+    if (2 * q->tags.n + 6 > PG_MAX_PARAMS)
+        return err_set(e, ERR_BAD_REQUEST, "too many tag filters");
+
+    /* the lower bound: after the cursor's key, and at or after the prefix. A resume point made
+     * by obj_prefix_successor (a common prefix followed by 0xFF, which is not UTF-8) means
+     * "after every key starting with that prefix": at or after the prefix's successor. */
+    const char *lower = q->prefix;
+    bool inclusive = true;
+    if (q->start_after) {
+        const char *ff = strchr(q->start_after, '\xff');
+        const char *after = q->start_after;
+        bool incl = false;
+        if (ff) {
+            after = key_successor(q->start_after, (size_t)(ff - q->start_after), a);
+            incl = true;
+            if (after == NULL) { /* nothing sorts after it */
+                *out = arena_alloc(a, sizeof(object_t));
+                *n = 0;
+                return 0;
+            }
+        }
+        if (strcmp(after, lower) > 0 || (strcmp(after, lower) == 0 && !incl)) {
+            lower = after;
+            inclusive = incl;
+        }
+    }
+    const char *upper = q->prefix[0] ? key_successor(q->prefix, strlen(q->prefix), a) : NULL;
+
+    pg_params_t p;
+    pg_params_init(&p);
+    pg_param_text(&p, tenant);
+    pg_param_text(&p, lower);
+    pg_param_i64(&p, limit);
+    if (upper)
+        pg_param_text(&p, upper);
+    for (size_t i = 0; i < q->tags.n; i++) {
+        pg_param_text(&p, q->tags.items[i].k);
+        pg_param_text(&p, q->tags.items[i].v);
+    }
+
+    /* a replica if one is close enough behind, else (or if it fails) the primary */
+    PGresult *r = NULL;
+    int ri = c->nreplicas ? pg_replicas_pick(((pg_db_t *)conn->db)->replicas, tenant) : -1;
+    if (ri >= 0) {
+        err_t re;
+        r = list_on(&c->replicas[ri], q, upper != NULL, inclusive, &p, &re);
+    }
+    if (r == NULL && (r = list_on(&c->link, q, upper != NULL, inclusive, &p, e)) == NULL)
+        return e->code ? e->code : ERR_UNAVAILABLE;
+
+    int rows = PQntuples(r);
+    if (rows > limit)
+        rows = limit;
+    object_t *objs = arena_calloc(a, rows > 0 ? (size_t)rows : 1, sizeof(object_t));
+    for (int i = 0; i < rows; i++) {
+        object_t *o = &objs[i];
+        o->tenant = tenant;
+        o->key = pg_text(r, i, 0, a);
+        o->id = pg_text(r, i, 1, a);
+        o->version = pg_i64(r, i, 2);
+        o->size = pg_i64(r, i, 3);
+        o->content_type = pg_text(r, i, 4, a);
+        o->sha256 = pg_text(r, i, 5, a);
+        o->tags_json = pg_text(r, i, 6, a);
+        o->attrs_json = pg_text(r, i, 7, a);
+        o->created_at = pg_i64(r, i, 8);
+        o->updated_at = pg_i64(r, i, 9);
+    }
+    PQclear(r);
+    *out = objs;
+    *n = (size_t)rows;
+    return 0;
+}
+
+static int cmp_erasure(const void *x, const void *y)
+{
+    const db_erasure_t *a = x, *b = y;
+    if (a->attempts != b->attempts)
+        return a->attempts < b->attempts ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* How long a server owns the erasures it took (if it dies, another takes them after this). */
+#define ERASURE_LEASE_MS 120000
+
+int pg_read_erasure_list(db_conn_t *conn, size_t max, db_erasure_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_i64(&p, time_now_ms());
+    pg_param_i64(&p, ERASURE_LEASE_MS);
+    pg_param_i64(&p, (int64_t)max);
+    /* several servers drain one queue: each claims entries (a lease) no other server holds */
+    RUN(r, &PG_CONN(conn)->link, PG_ERASURE_CLAIM, &p, "erasure list");
+    int rows = PQntuples(r);
+    db_erasure_t *list = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*list));
+    for (int i = 0; i < rows; i++) {
+        list[i].seq = pg_i64(r, i, 0);
+        list[i].tenant = pg_text(r, i, 1, a);
+        list[i].store = pg_text(r, i, 2, a);
+        list[i].name = pg_text(r, i, 3, a);
+        list[i].attempts = (int)pg_i64(r, i, 4);
+        list[i].mp_id = pg_text(r, i, 5, a);
+    }
+    PQclear(r);
+    qsort(list, (size_t)rows, sizeof(*list), cmp_erasure);
+    *out = list;
+    *n = (size_t)rows;
+    return 0;
+}
+
+int pg_read_audit_heads(db_conn_t *conn, audit_head_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    PGresult *r;
+    RUN(r, &PG_CONN(conn)->link, PG_AUDIT_HEADS, NULL, "audit heads");
+    int rows = PQntuples(r);
+    audit_head_t *heads = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*heads));
+    for (int i = 0; i < rows; i++) {
+        heads[i].tenant = pg_text(r, i, 0, a);
+        heads[i].seq = pg_i64(r, i, 1);
+        pg_fixed(r, i, 2, heads[i].hash, AUDIT_HASH_LEN);
+    }
+    PQclear(r);
+    *out = heads;
+    *n = (size_t)rows;
+    return 0;
+}
+
+int pg_read_audit_list(db_conn_t *conn, const char *only_tenant, const char *after_tenant, int64_t after_seq, size_t limit,
+                       audit_entry_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_text(&p, only_tenant ? only_tenant : after_tenant ? after_tenant : "");
+    pg_param_i64(&p, after_seq);
+    pg_param_i64(&p, (int64_t)limit);
+    RUN(r, &PG_CONN(conn)->link, only_tenant ? PG_AUDIT_LIST_ONE : PG_AUDIT_LIST_ALL, &p, "audit list");
+    int rows = PQntuples(r);
+    audit_entry_t *list = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*list));
+    for (int i = 0; i < rows; i++) {
+        audit_entry_t *x = &list[i];
+        x->tenant = pg_text(r, i, 0, a);
+        x->seq = pg_i64(r, i, 1);
+        x->time = pg_i64(r, i, 2);
+        x->actor = pg_text(r, i, 3, a);
+        x->action = pg_text(r, i, 4, a);
+        x->subject = pg_text(r, i, 5, a);
+        x->detail = pg_text(r, i, 6, a);
+        pg_fixed(r, i, 7, x->prev_hash, AUDIT_HASH_LEN);
+        pg_fixed(r, i, 8, x->hash, AUDIT_HASH_LEN);
+    }
+    PQclear(r);
+    *out = list;
+    *n = (size_t)rows;
+    return 0;
+}
+
+int pg_read_checkpoint_list(db_conn_t *conn, int64_t after, size_t limit, db_checkpoint_t **out, size_t *n, arena_t *a, err_t *e)
+{
+    pg_params_t p;
+    PGresult *r;
+    pg_params_init(&p);
+    pg_param_i64(&p, after);
+    pg_param_i64(&p, (int64_t)limit);
+    RUN(r, &PG_CONN(conn)->link, PG_CHECKPOINT_LIST, &p, "checkpoint list");
+    int rows = PQntuples(r);
+    db_checkpoint_t *list = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(*list));
+    for (int i = 0; i < rows; i++) {
+        db_checkpoint_t *x = &list[i];
+        x->seq = pg_i64(r, i, 0);
+        x->time = pg_i64(r, i, 1);
+        pg_fixed(r, i, 2, x->root, AUDIT_HASH_LEN);
+        x->heads = pg_text(r, i, 3, a);
+        x->signature = pg_bytes(r, i, 4, &x->signature_len, a);
+        if (x->signature == NULL)
+            x->signature = (const uint8_t *)"";
+    }
+    PQclear(r);
+    *out = list;
+    *n = (size_t)rows;
+    return 0;
+}
