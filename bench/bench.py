@@ -22,6 +22,12 @@ BENCH_MIX_DURATION (15), BENCH_WRK_THREADS (2), BENCH_SWEEP (connection counts o
 BENCH_SWEEP_DURATION (3), BENCH_QUICK=1 (100k objects, short runs, no peer, nothing appended),
 BENCH_PEER=0 (skip node-pg), BENCH_APPEND=0 (do not touch docs/), BENCH_PROFILE=1 (also record
 `perf` profiles of locate and mix into the bench directory), LOCI_BIN, BENCH_HELLO.
+
+loci on PostgreSQL: the same workloads with loci's metadata in a throwaway PostgreSQL 15 cluster
+(tests/env/postgres.sh, fsync on), loaded with `loci import` (the backend's multi-row INSERTs),
+against the reference figure of 195,000 transactions in 15 s on Aurora. BENCH_PG=0 skips it;
+BENCH_PG_ONLY=1 runs only it (its own table; BENCH_PG_OBJECTS, default BENCH_OBJECTS).
+BENCH_PG_READERS sets database_readers (default: loci's).
 """
 import datetime
 import json
@@ -59,6 +65,11 @@ SWEEP_DUR = env_int("BENCH_SWEEP_DURATION", 2 if QUICK else 3)
 PEER = os.environ.get("BENCH_PEER", "0" if QUICK else "1") == "1"
 APPEND = os.environ.get("BENCH_APPEND", "0" if QUICK else "1") == "1"
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+PG = os.environ.get("BENCH_PG", "1") == "1"
+PG_ONLY = os.environ.get("BENCH_PG_ONLY") == "1"
+PG_OBJECTS = env_int("BENCH_PG_OBJECTS", OBJECTS)
+PG_READERS = os.environ.get("BENCH_PG_READERS", "")
+AURORA_MIX_15S = 195000  # the reference deployment: 195,000 transactions in 15 s on Aurora
 BUILD = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build", "rel"))
 LOCI = os.environ.get("LOCI_BIN", os.path.join(BUILD, "loci"))
 HELLO = os.environ.get("BENCH_HELLO", os.path.join(BUILD, "hello"))
@@ -230,23 +241,28 @@ def inventory(n):
     return path
 
 
-def loci_env():
-    return dict(os.environ, LOCI_ADMIN_TOKEN=ADMIN, LOCI_LOG_REQUESTS="false")
+def loci_env(db=None):
+    env = dict(os.environ, LOCI_ADMIN_TOKEN=ADMIN, LOCI_LOG_REQUESTS="false")
+    if db:
+        env["LOCI_DATABASE"] = db
+        if PG_READERS:
+            env["LOCI_DATABASE_READERS"] = PG_READERS
+    return env
 
 
-def loci_start(data, port):
-    p = start("loci", [LOCI, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port], env=loci_env(),
+def loci_start(data, port, db=None):
+    p = start("loci", [LOCI, "serve", "--data", data, "--listen", "127.0.0.1:%d" % port], env=loci_env(db),
               logfile=data + ".log")
     wait_http("http://127.0.0.1:%d/healthz" % port)
     return p
 
 
-def loci_dataset(n, store_port):
-    """A fresh data directory with tenant 'bench', store 's3-eu' and n imported objects.
-    Returns (data dir, token, import seconds, import rate)."""
-    data = os.path.join(WORK, "loci-%d" % n)
+def loci_dataset(n, store_port, db=None):
+    """A fresh data directory with tenant 'bench', store 's3-eu' and n imported objects (in db,
+    a PostgreSQL URL, or SQLite in the directory). Returns (data dir, token, import seconds, import rate)."""
+    data = os.path.join(WORK, "loci-%d%s" % (n, "-pg" if db else ""))
     port = free_port()
-    p = loci_start(data, port)
+    p = loci_start(data, port, db)
     base = "http://127.0.0.1:%d" % port
     http("PUT", base + "/v1/admin/tenants/bench", {"jurisdictions": ["EU"]}, ADMIN)
     # the first-start local store (DE) would take half the new uploads: writes go to s3-eu only
@@ -260,13 +276,125 @@ def loci_dataset(n, store_port):
     inv = inventory(n)
     log("importing %d objects (loci import)" % n)
     t0 = time.time()
-    r = subprocess.run([LOCI, "import", "--data", data, "--tenant", "bench", inv], env=loci_env(),
+    r = subprocess.run([LOCI, "import", "--data", data, "--tenant", "bench", inv], env=loci_env(db),
                        capture_output=True, text=True)
     secs = time.time() - t0
     if r.returncode != 0:
         raise RuntimeError("loci import failed: " + r.stderr[-2000:])
     log("  " + r.stdout.strip())
     return data, token, secs, n / secs
+
+
+# --- loci on PostgreSQL ---
+
+def pg_bench(n, store_port, store_pid):
+    """loci with its metadata in PostgreSQL 15 (a throwaway cluster, fsync on): import, then the
+    same workloads. Returns the results, or None with a reason."""
+    pgsh = os.path.join(ROOT, "tests", "env", "postgres.sh")
+    pgdir = os.path.join(WORK, "pg-loci")
+    r = subprocess.run([pgsh, "start", pgdir], capture_output=True, text=True)
+    if r.returncode != 0:
+        return None, "postgres.sh start failed: " + r.stderr[-300:]
+    global PGLOCI
+    PGLOCI = pgdir
+    env = dict(line.split("=", 1) for line in r.stdout.split())
+    url, pg_pid = env["PG_URL"], int(env["PG_PID"])
+    res = {"objects": n}
+    data, token, res["import_secs"], res["import_rate"] = loci_dataset(n, store_port, db=url)
+    port = free_port()
+    p = loci_start(data, port, db=url)
+    servers = [p.pid, pg_pid]
+    log("loci on PostgreSQL 15, %d objects, %d connections:" % (n, CONNS))
+    wrk(port, "locate", CONNS, 3, token=token, objects=n)  # warm-up
+    for w in ("locate", "search", "write"):
+        res[w] = wrk(port, w, CONNS, DUR, token=token, objects=n, servers=servers + [store_pid] if w == "write" else servers)
+    res["mix"] = wrk(port, "mix", CONNS, MIX_DUR, token=token, objects=n, servers=servers + [store_pid])
+    res["write"]["writes"] = res["write"]["ops"]["complete"] / res["write"]["secs"]
+    show("pg locate", res["locate"])
+    show("pg search (2 tags, limit 20)", res["search"])
+    show("pg write (start + complete)", res["write"], "writes/s", res["write"]["writes"])
+    show("pg mix 70/20/10, %d s" % MIX_DUR, res["mix"])
+    res["rss"] = rss_mb(p.pid)
+    stop(p)
+    res["db_mb"] = 0.0
+    db = url.rsplit("/", 1)[1]
+    out = subprocess.run([pgsh, "psql", pgdir, "-d", db, "-tAc", "SELECT pg_database_size(current_database())"],
+                         capture_output=True, text=True)
+    if out.returncode == 0 and out.stdout.strip().isdigit():
+        res["db_mb"] = int(out.stdout.strip()) / 2**20
+    shutil.rmtree(data, ignore_errors=True)
+    return res, None
+
+
+def pg_lines(G):
+    """Report lines of the PostgreSQL part."""
+    lines = []
+
+    def row(name, r, rate=None, unit="req/s"):
+        lines.append(table_row(name, r, rate, unit))
+
+    lines.append("loci on PostgreSQL 15 (throwaway cluster on the same machine, fsync on, default settings but "
+                 "shared_buffers 64MB): %d objects loaded with `loci import` in %.1f s (**%.0f objects/s**); database "
+                 "%.0f MB." % (G["objects"], G["import_secs"], G["import_rate"], G["db_mb"]))
+    lines.append("")
+    lines.append("| workload | throughput | p50 ms | p99 ms | p99.9 ms | errors | generator CPU | server CPU | server CPU per request |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    row("loci+pg locate", G["locate"])
+    row("loci+pg search (2 tags, limit 20)", G["search"])
+    row("loci+pg write (start + complete, durable)", G["write"], G["write"]["writes"], "writes/s")
+    row("loci+pg mix 70/20/10 (%d s: %d transactions)" % (MIX_DUR, G["mix"]["requests"]), G["mix"])
+    mix15 = G["mix"]["rps"] * 15
+    lines.append("")
+    lines.append("Server CPU includes PostgreSQL (postmaster and backends) and the HEAD responder. Mix on PostgreSQL: "
+                 "**{:,.0f} transactions in 15 s** against the reference 195,000 in 15 s on Aurora ({:.2f}×).".format(
+                     mix15, mix15 / AURORA_MIX_15S))
+    lines.append("")
+    return lines
+
+
+def main_pg_only():
+    """BENCH_PG_ONLY=1: only loci on PostgreSQL, with its own report."""
+    global WORK
+    WORK = tempfile.mkdtemp(prefix="loci-bench.")
+    os.chmod(WORK, 0o755)
+    started = datetime.datetime.now(datetime.timezone.utc)
+    log("loci bench (PostgreSQL only) - %s - %d objects, %d connections, %d s per workload, mix %d s; work dir %s" % (
+        machine(), PG_OBJECTS, CONNS, DUR, MIX_DUR, WORK))
+    G = None
+    try:
+        store_port = free_port()
+        store = start("store", [HELLO, "--listen", "127.0.0.1:%d" % store_port, "--threads", "1", "--head-size",
+                                str(WRITE_SIZE)], logfile=os.path.join(WORK, "store.log"))
+        wait_http("http://127.0.0.1:%d/" % store_port)
+        G, skip = pg_bench(PG_OBJECTS, store_port, store.pid)
+        if skip:
+            sys.exit("bench: " + skip)
+    finally:
+        stop_all()
+        if globals().get("PGLOCI"):
+            subprocess.run([os.path.join(ROOT, "tests", "env", "postgres.sh"), "stop", PGLOCI], capture_output=True)
+    lines = ["## `make bench` (BENCH_PG_ONLY=1), %s, loci on PostgreSQL" % started.strftime("%Y-%m-%d %H:%M UTC"), "",
+             "Machine: %s. Commit `%s`. wrk %d threads, %d connections, loopback, generator on the same cores; %d s per "
+             "workload, mix %d s." % (machine(), git("rev-parse", "--short", "HEAD") + "+changes", WRK_THREADS, CONNS, DUR,
+                                      MIX_DUR), ""]
+
+    lines += pg_lines(G)
+    text = "\n".join(lines)
+    print(text)
+    if APPEND:
+        with open(os.path.join(ROOT, "docs", "benchmarks.md"), "a") as f:
+            f.write("\n" + text)
+        log("appended to docs/benchmarks.md")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+def table_row(name, r, rate=None, unit="req/s"):
+    rate = r["rps"] if rate is None else rate
+    cap = r["secs"] * NCPU
+    return "| %s | %.0f %s | %s | %s | %s | %d | %.0f%% | %.0f%% | %.0f µs |" % (
+        name, rate, unit, fmt_ms(r["latency_us"]["p50"]), fmt_ms(r["latency_us"]["p99"]),
+        fmt_ms(r["latency_us"]["p999"]), r["errors_total"], 100 * r["wrk_cpu"] / cap, 100 * r["server_cpu"] / cap,
+        1e6 * r["server_cpu"] / max(1, r["requests"]))
 
 
 # --- baselines ---
@@ -542,13 +670,21 @@ def main():
             log("  %-26s %9.0f SET/s    p50 %.2f  p99 %.2f ms  (generator %.0f%%, server %.0f%% of %d cores)" % (
                 "redis appendfsync always", rr["rps"], rr["latency_ms"]["p50"], rr["latency_ms"]["p99"],
                 100 * rr["wrk_cpu"] / (rr["secs"] * NCPU), 100 * rr["server_cpu"] / (rr["secs"] * NCPU), NCPU))
+        if PG:
+            # the store stand-in was stopped with the baselines: a fresh one for loci on PostgreSQL
+            store = start("store", [HELLO, "--listen", "127.0.0.1:%d" % store_port, "--threads", "1", "--head-size",
+                                    str(WRITE_SIZE)], logfile=os.path.join(WORK, "store2.log"))
+            wait_http("http://127.0.0.1:%d/" % store_port)
+            R["pg"], R["pg_skip"] = pg_bench(PG_OBJECTS, store_port, store.pid)
+            stop(store)
         R["peer"], R["peer_skip"] = (None, "BENCH_PEER=0") if not PEER else peer_baseline(OBJECTS, CONNS, DUR)
         if R["peer_skip"]:
             log("  node-pg peer skipped: " + R["peer_skip"])
     finally:
         stop_all()
-        if globals().get("PGDIR"):
-            subprocess.run([os.path.join(ROOT, "tests", "env", "postgres.sh"), "stop", PGDIR], capture_output=True)
+        for d in (globals().get("PGDIR"), globals().get("PGLOCI")):
+            if d:
+                subprocess.run([os.path.join(ROOT, "tests", "env", "postgres.sh"), "stop", d], capture_output=True)
     report(R, started)
     if not PROFILE:
         shutil.rmtree(WORK, ignore_errors=True)
@@ -623,6 +759,11 @@ def report(R, started):
                  "the HEAD responder standing in for S3). Percentages are of all %d cores over the run; CPU per request "
                  "is the figure least disturbed by other work on a shared machine." % NCPU)
     lines.append("")
+    if R.get("pg"):
+        lines.extend(pg_lines(R["pg"]))
+    elif R.get("pg_skip"):
+        lines.append("loci on PostgreSQL not run: %s." % R["pg_skip"])
+        lines.append("")
 
     def goal(name, value, target, ok, how):
         goals.append((name, value, target, ok, how))
@@ -687,7 +828,7 @@ def report(R, started):
 
 if __name__ == "__main__":
     try:
-        main()
+        main_pg_only() if PG_ONLY else main()
     except KeyboardInterrupt:
         stop_all()
         sys.exit(130)
