@@ -184,6 +184,20 @@ int tagset_to_json(const tagset_t *t, buf_t *b)
     return jw_finish(&w);
 }
 
+void tagset_member(const tag_t *t, const char **open, const char **comma, arena_t *a)
+{
+    tag_t one = *t;
+    tagset_t set = {&one, 1};
+    buf_t b = BUF_INIT;
+    tagset_to_json(&set, &b); /* {"k":"v"} */
+    char *o = arena_strndup(a, b.base, b.len - 1);
+    char *c = arena_strndup(a, b.base, b.len - 1);
+    c[0] = ',';
+    buf_release(&b);
+    *open = o;
+    *comma = c;
+}
+
 bool obj_common_prefix(const char *key, const char *prefix, const char *delimiter, size_t *len)
 {
     if (delimiter == NULL || delimiter[0] == '\0')

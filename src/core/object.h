@@ -135,6 +135,15 @@ int tagset_apply(const tagset_t *base, const tagset_t *set, const char *const *r
 /* Writes the canonical JSON object of a normalized tag set into b. */
 int tagset_to_json(const tagset_t *t, buf_t *b);
 
+/*
+ * The member "k":"v" of tag t as it appears in a canonical tag set (tagset_to_json): first in
+ * the set ({"k":"v", into *open) or after another member (,"k":"v", into *comma), both in a.
+ * A stored set contains one of the two exactly when it has that tag: inside a JSON string every
+ * '"' is escaped, so the text {"k":"v" or ,"k":"v" with bare quotes can only be the structure
+ * itself. The backends check further tag filters of a search this way (docs/architecture.md).
+ */
+void tagset_member(const tag_t *t, const char **open, const char **comma, arena_t *a);
+
 /* A list/search query over one tenant's objects. */
 typedef struct obj_query {
     const char *prefix;      /* "" for none */

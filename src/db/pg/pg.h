@@ -94,7 +94,8 @@
     X(OBJECT_DELETE, "WITH t AS (DELETE FROM object_tags WHERE tenant = $1 AND key = $2) "                                         \
                      "DELETE FROM objects WHERE tenant = $1 AND key = $2")                                                         \
     X(TAGS_DELETE, "DELETE FROM object_tags WHERE tenant = $1 AND key = $2")                                                       \
-    X(TAGS_INSERT, "INSERT INTO object_tags(tenant, key, k, v) SELECT $1::text, $2::text, k, v FROM unnest($3::text[], $4::text[]) AS x(k, v)") \
+    X(TAGS_INSERT, "INSERT INTO object_tags(tenant, key, k, v, tags) SELECT $1::text, $2::text, k, v, $5::text "                     \
+                   "FROM unnest($3::text[], $4::text[]) AS x(k, v)")                                                                   \
     X(UPLOAD_FINISH, "WITH p AS (UPDATE locations SET state = 1, mp_id = NULL WHERE tenant = $1 AND object_id = $2) "              \
                      "DELETE FROM uploads WHERE tenant = $1 AND id = $2")                                                          \
     X(UPLOAD_DELETE, "DELETE FROM uploads WHERE tenant = $1 AND id = $2 RETURNING subject")                                        \
@@ -132,8 +133,8 @@
                       "updated_at) SELECT $1::text, k, i, 1, s, c, h, t, a, $2::bigint, $2::bigint FROM unnest($3::text[], $4::text[], $5::bigint[], "  \
                       "$6::text[], $7::text[], $8::text[], $9::text[]) AS x(k, i, s, c, h, t, a) "                                 \
                       "ON CONFLICT (tenant, key) DO NOTHING RETURNING key")                                                        \
-    X(IMPORT_TAGS, "INSERT INTO object_tags(tenant, key, k, v) SELECT $1::text, key, k, v FROM unnest($2::text[], $3::text[], "          \
-                   "$4::text[]) AS x(key, k, v)")                                                                                  \
+    X(IMPORT_TAGS, "INSERT INTO object_tags(tenant, key, k, v, tags) SELECT $1::text, key, k, v, t FROM unnest($2::text[], "      \
+                   "$3::text[], $4::text[], $5::text[]) AS x(key, k, v, t)")                                                      \
     X(IMPORT_LOCATIONS, "INSERT INTO locations(tenant, object_id, store, name, state, mp_id) SELECT $1::text, i, s, n, 1, NULL::text "         \
                         "FROM unnest($2::text[], $3::text[], $4::text[]) AS x(i, s, n)")
 
@@ -148,6 +149,10 @@ typedef enum pg_stmt_id {
  * are prepared too, up to this many tag filters; more are sent unprepared. */
 #define PG_LIST_CACHED 8
 #define PG_LIST_NSTMT  ((PG_LIST_CACHED + 1) * 4)
+/* ... and so are the probes that pick a search's driving tag filter (by number of filters and
+ * upper bound or not), after the list statements. */
+#define PG_PROBE_FIRST (PG_NSTMT + PG_LIST_NSTMT)
+#define PG_PROBE_NSTMT ((PG_LIST_CACHED + 1) * 2)
 
 /* Most parameters one statement takes (list queries with many tag filters). */
 #define PG_MAX_PARAMS 128
@@ -184,7 +189,7 @@ typedef struct pg_link {
     int64_t retry_at; /* monotonic ms: no connection attempt before this after a failure... */
     int64_t failed_at; /* ...unless another link connected since this one failed (pg_link.c) */
     int backoff_ms;
-    uint8_t prepared[PG_NSTMT + PG_LIST_NSTMT];
+    uint8_t prepared[PG_NSTMT + PG_LIST_NSTMT + PG_PROBE_NSTMT];
     char sqlstate[6]; /* of the last failed statement ("" for a lost connection) */
     bool lost;        /* the last failure lost the connection */
 } pg_link_t;
@@ -196,7 +201,7 @@ void pg_link_close(pg_link_t *l);
 int pg_link_connect(pg_link_t *l, err_t *e);
 
 /*
- * Runs a prepared statement (0 <= id < PG_NSTMT + PG_LIST_NSTMT; sql is its text, needed the
+ * Runs a prepared statement (0 <= id < PG_NSTMT + PG_LIST_NSTMT + PG_PROBE_NSTMT; sql is its text, needed the
  * first time on a connection), or with id -1 sql unprepared, with binary results. Returns the result (PQclear it) with status
  * TUPLES_OK or COMMAND_OK, or NULL with e set: ERR_UNAVAILABLE when the database cannot be
  * reached, timed out or the connection was lost (l->lost), ERR_CONFLICT for a unique

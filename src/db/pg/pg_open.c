@@ -62,12 +62,22 @@ static const char *const MIGRATIONS[] = {
     " signature BYTEA NOT NULL);"
     "CREATE TABLE loci_commits(id BIGINT PRIMARY KEY, at BIGINT NOT NULL);"
     "CREATE INDEX loci_commits_at ON loci_commits(at);",
+    /* 2: each tag index entry carries the object's tag set (canonical JSON, as objects.tags),
+     * so a search checks its further tag filters on the driving index entry instead of one
+     * primary-key lookup per candidate (the SQLite schema's version 4) */
+    "ALTER TABLE object_tags ADD COLUMN tags TEXT COLLATE \"C\";"
+    "UPDATE object_tags t SET tags = o.tags FROM objects o WHERE o.tenant = t.tenant AND o.key = t.key;"
+    "ALTER TABLE object_tags ALTER COLUMN tags SET NOT NULL;"
+    "DROP INDEX object_tags_kv;"
+    "CREATE INDEX object_tags_kv ON object_tags(tenant, k, v, key) INCLUDE (tags);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(MIGRATIONS) / sizeof(MIGRATIONS[0])))
 
 /* pg_advisory_lock key of the migration lock ("loci-mig") */
 #define MIGRATION_LOCK "7813585120880044391"
+/* bound on one migration's round trip (a migration rewrites tables: minutes on a large one) */
+#define MIGRATION_STMT_MS 3600000
 /* how long a starting server waits for another one's migration */
 #define MIGRATION_WAIT_MS 300000
 
@@ -92,7 +102,7 @@ static int schema_version(pg_link_t *l, err_t *e)
 static int migrate(const char *url, err_t *e)
 {
     pg_link_t l;
-    pg_link_init(&l, url, 60000);
+    pg_link_init(&l, url, MIGRATION_STMT_MS);
     int rc = 0, version;
     int64_t deadline = pg_mono_ms() + MIGRATION_WAIT_MS;
     for (;;) {

@@ -94,6 +94,7 @@ static int insert_tags(pg_batch_t *b, const char *tenant, const char *key, const
     pg_param_text(&p, key);
     pg_param_buf(&p, &ks);
     pg_param_buf(&p, &vs);
+    pg_param_text(&p, tags_json);
     int rc = exec(b, PG_TAGS_INSERT, &p, "insert tags", NULL);
     buf_release(&ks);
     buf_release(&vs);
@@ -663,7 +664,7 @@ typedef struct import_chunk {
     arena_t arena; /* copies of the objects (the iterator's values last only until its next call) */
     db_import_object_t *o;
     size_t n;
-    buf_t a[7], tk, tn, tv, li, ls, ln;
+    buf_t a[7], tk, tn, tv, tt, li, ls, ln;
 } import_chunk_t;
 
 static int cmp_str(const void *x, const void *y)
@@ -679,6 +680,7 @@ static int import_chunk(pg_batch_t *b, db_write_t *w, import_chunk_t *c, int64_t
     pg_array_begin(&c->tk);
     pg_array_begin(&c->tn);
     pg_array_begin(&c->tv);
+    pg_array_begin(&c->tt);
     pg_array_begin(&c->li);
     pg_array_begin(&c->ls);
     pg_array_begin(&c->ln);
@@ -695,6 +697,7 @@ static int import_chunk(pg_batch_t *b, db_write_t *w, import_chunk_t *c, int64_t
             pg_array_text(&c->tk, o->key);
             pg_array_text(&c->tn, o->tags->items[t].k);
             pg_array_text(&c->tv, o->tags->items[t].v);
+            pg_array_text(&c->tt, o->tags_json ? o->tags_json : "{}");
         }
         pg_array_text(&c->li, o->id);
         pg_array_text(&c->ls, o->store);
@@ -705,6 +708,7 @@ static int import_chunk(pg_batch_t *b, db_write_t *w, import_chunk_t *c, int64_t
     pg_array_end(&c->tk);
     pg_array_end(&c->tn);
     pg_array_end(&c->tv);
+    pg_array_end(&c->tt);
     pg_array_end(&c->li);
     pg_array_end(&c->ls);
     pg_array_end(&c->ln);
@@ -744,6 +748,7 @@ static int import_chunk(pg_batch_t *b, db_write_t *w, import_chunk_t *c, int64_t
     pg_param_buf(&p, &c->tk);
     pg_param_buf(&p, &c->tn);
     pg_param_buf(&p, &c->tv);
+    pg_param_buf(&p, &c->tt);
     if (c->tk.len > 2 && (rc = exec(b, PG_IMPORT_TAGS, &p, "import tags", NULL)) != 0)
         return rc;
     pg_params_init(&p);
@@ -827,6 +832,7 @@ static int op_object_import(pg_batch_t *b, db_write_t *w)
     for (int i = 0; i < 7; i++)
         buf_release(&c.a[i]);
     buf_release(&c.tk);
+    buf_release(&c.tt);
     buf_release(&c.tn);
     buf_release(&c.tv);
     buf_release(&c.li);

@@ -392,22 +392,6 @@ static size_t sparsest_tag(sq_conn_t *c, const char *tenant, const obj_query_t *
     return best;
 }
 
-/* The member "k":"v" of a canonical tag set as it appears first ({"k":"v") and after
- * another member (,"k":"v"), written by the same encoder as the stored sets. */
-static void tag_member(const tag_t *t, const char **open, const char **comma, arena_t *a)
-{
-    tag_t one = *t;
-    tagset_t set = {&one, 1};
-    buf_t b = BUF_INIT;
-    tagset_to_json(&set, &b); /* {"k":"v"} */
-    char *o = arena_strndup(a, b.base, b.len - 1);
-    char *c = arena_strndup(a, b.base, b.len - 1);
-    c[0] = ',';
-    buf_release(&b);
-    *open = o;
-    *comma = c;
-}
-
 int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
                         err_t *e)
 {
@@ -451,7 +435,7 @@ int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *
             continue;
         }
         const char *open, *comma;
-        tag_member(&q->tags.items[i], &open, &comma, a);
+        tagset_member(&q->tags.items[i], &open, &comma, a);
         sq_bind_text(s, 6 + 2 * (int)slot, open);
         sq_bind_text(s, 7 + 2 * (int)slot, comma);
         slot++;
