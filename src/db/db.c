@@ -1,8 +1,9 @@
 /*
- * db.c - choosing a backend from the database URL.
+ * db.c - choosing a backend from the database URL, and what the backends share.
  */
 #include "db/db.h"
 
+#include <jansson.h>
 #include <string.h>
 
 int db_sqlite_open(const char *path, db_t **out, err_t *e);
@@ -52,4 +53,21 @@ int db_open(const char *url, db_t **out, err_t *e)
 int db_open_readonly(const char *url, db_t **out, err_t *e)
 {
     return open_url(url, NULL, true, out, e);
+}
+
+void db_tenant_jurisdictions(const char *json, size_t len, tenant_t *t, arena_t *a)
+{
+    t->jurisdictions = NULL;
+    t->njurisdictions = 0;
+    json_t *arr = json ? json_loadb(json, len, 0, NULL) : NULL;
+    if (json_is_array(arr)) {
+        size_t n = json_array_size(arr);
+        t->jurisdictions = arena_alloc(a, (n + 1) * sizeof(char *));
+        for (size_t i = 0; i < n; i++) {
+            const char *v = json_string_value(json_array_get(arr, i));
+            if (v)
+                t->jurisdictions[t->njurisdictions++] = arena_strdup(a, v);
+        }
+    }
+    json_decref(arr);
 }

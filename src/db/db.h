@@ -307,6 +307,10 @@ int db_open(const char *url, db_t **out, err_t *e);
  * no writer, no migration; the schema must be this loci's. */
 int db_open_readonly(const char *url, db_t **out, err_t *e);
 
+/* For backends: sets t's jurisdictions from the JSON array the tenants table keeps (len bytes
+ * of json; none if NULL or not an array). */
+void db_tenant_jurisdictions(const char *json, size_t len, tenant_t *t, arena_t *a);
+
 /* Shorthands for calls through the table. */
 static inline int db_conn_open(db_t *db, db_conn_t **out, err_t *e)
 {

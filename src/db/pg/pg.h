@@ -25,7 +25,7 @@
 #define PG_STATEMENTS(X)                                                                                                           \
     X(PING, "SELECT 1")                                                                                                            \
     X(KEY_GET, "SELECT tenant, secret_hash, scopes, created_at, COALESCE(revoked_at, 0) FROM api_keys WHERE key_id = $1")          \
-    X(KEY_LIST, "SELECT key_id, secret_hash, scopes, created_at, COALESCE(revoked_at, 0) FROM api_keys WHERE tenant = $1 "        \
+    X(KEY_LIST, "SELECT key_id, secret_hash, scopes, created_at, COALESCE(revoked_at, 0) FROM api_keys WHERE tenant = $1 "         \
                 "ORDER BY key_id")                                                                                                 \
     X(TENANT_GET, "SELECT id, jurisdictions, copies, url_expires, url_expires_max, created_at, updated_at, audit_reads, "          \
                   "audit_key FROM tenants WHERE id = $1")                                                                          \
@@ -33,7 +33,7 @@
                    "audit_key FROM tenants ORDER BY id")                                                                           \
     X(STORE_LIST, "SELECT id, provider, endpoint, bucket, region, country, status, weight, path_style, public_host, account, "     \
                   "creds, created_at, updated_at FROM stores ORDER BY id")                                                         \
-    X(OBJECT_GET, "SELECT o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, o.updated_at, "       \
+    X(OBJECT_GET, "SELECT o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, o.updated_at, "        \
                   "l.store, l.name, l.state, l.mp_id FROM objects o LEFT JOIN locations l ON l.tenant = o.tenant "                 \
                   "AND l.object_id = o.id WHERE o.tenant = $1 AND o.key = $2 ORDER BY l.store")                                    \
     X(UPLOAD_GET, "SELECT u.key, u.cond, u.cond_version, u.version, u.size, u.content_type, u.sha256, u.tags, u.attrs, "           \
@@ -46,10 +46,11 @@
                    "WHERE u.tenant = $1 AND u.id = $2 ORDER BY l.store FOR UPDATE OF u")                                           \
     X(LOCATIONS_GET, "SELECT store, name, state, mp_id FROM locations WHERE tenant = $1 AND object_id = $2 ORDER BY store")        \
     /* the erasure queue: claim up to $3 entries for $2 ms (a lease), skipping what another server holds */                        \
-    X(ERASURE_CLAIM, "UPDATE erasures SET lease_until = $1::bigint + $2::bigint WHERE seq IN (SELECT seq FROM erasures WHERE lease_until <= $1 "  \
-                     "ORDER BY attempts, seq LIMIT $3 FOR UPDATE SKIP LOCKED) "                                                    \
-                     "RETURNING seq, tenant, store, name, attempts, mp_id")                                                        \
-    X(AUDIT_HEADS, "SELECT tenant, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY tenant")                                     \
+    X(ERASURE_CLAIM,                                                                                                               \
+      "UPDATE erasures SET lease_until = $1::bigint + $2::bigint WHERE seq IN (SELECT seq FROM erasures WHERE lease_until <= $1 "  \
+      "ORDER BY attempts, seq LIMIT $3 FOR UPDATE SKIP LOCKED) "                                                                   \
+      "RETURNING seq, tenant, store, name, attempts, mp_id")                                                                       \
+    X(AUDIT_HEADS, "SELECT tenant, seq, hash FROM audit_heads WHERE seq > 0 ORDER BY tenant")                                      \
     X(AUDIT_LIST_ALL, "SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "              \
                       "WHERE (tenant, seq) > ($1, $2) ORDER BY tenant, seq LIMIT $3")                                              \
     X(AUDIT_LIST_ONE, "SELECT tenant, seq, time, actor, action, subject, detail, prev_hash, hash FROM audit_entries "              \
@@ -63,39 +64,40 @@
     X(SP_RELEASE, "RELEASE SAVEPOINT op")                                                                                          \
     X(SP_ROLLBACK, "ROLLBACK TO SAVEPOINT op")                                                                                     \
     /* chain heads: make sure each exists (seq 0 = no entry yet), lock them in tenant order, read them */                          \
-    X(HEADS_LOCK, "INSERT INTO audit_heads(tenant, seq, hash) SELECT t, 0, '\\x'::bytea FROM unnest($1::text[]) AS t "            \
+    X(HEADS_LOCK, "INSERT INTO audit_heads(tenant, seq, hash) SELECT t, 0, '\\x'::bytea FROM unnest($1::text[]) AS t "             \
                   "ORDER BY t COLLATE \"C\" ON CONFLICT (tenant) DO UPDATE SET seq = audit_heads.seq "                             \
                   "RETURNING tenant, seq, hash")                                                                                   \
     X(AUDIT_INSERT, "INSERT INTO audit_entries(tenant, seq, time, actor, action, subject, detail, prev_hash, hash) "               \
                     "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], "            \
                     "$7::text[], $8::bytea[], $9::bytea[])")                                                                       \
     /* the batch's end: chain heads move, and a marker tells a writer whose COMMIT was cut off what happened */                    \
-    X(BATCH_END, "WITH m AS (INSERT INTO loci_commits(id, at) VALUES($4, $5)) UPDATE audit_heads h SET seq = x.seq, hash = x.hash " \
-                 "FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS x(tenant, seq, hash) WHERE h.tenant = x.tenant")           \
+    X(BATCH_END,                                                                                                                   \
+      "WITH m AS (INSERT INTO loci_commits(id, at) VALUES($4, $5)) UPDATE audit_heads h SET seq = x.seq, hash = x.hash "           \
+      "FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS x(tenant, seq, hash) WHERE h.tenant = x.tenant")                      \
     X(COMMIT_KNOWN, "SELECT 1 FROM loci_commits WHERE id = $1")                                                                    \
     X(COMMITS_TRIM, "DELETE FROM loci_commits WHERE at < $1")                                                                      \
-    X(WAL_LSN, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")                                                                      \
+    X(WAL_LSN, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")                                                            \
     X(OBJECT_VERSION, "SELECT version, id, created_at FROM objects WHERE tenant = $1 AND key = $2")                                \
     X(OBJECT_LOCK, "SELECT version, id, created_at FROM objects WHERE tenant = $1 AND key = $2 FOR UPDATE")                        \
     X(UPLOAD_BEGIN, "WITH u AS (INSERT INTO uploads(tenant, id, key, cond, cond_version, version, size, content_type, sha256, "    \
                     "tags, attrs, created_at, expires_at, subject, part_size, parts) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, "  \
-                    "$10, $11, $12, $13, $14, $15, $16)) INSERT INTO locations(tenant, object_id, store, name, state, mp_id) "      \
-                    "SELECT $1::text, $2::text, s, n, 0, m FROM unnest($17::text[], $18::text[], $19::text[]) AS x(s, n, m)")                  \
+                    "$10, $11, $12, $13, $14, $15, $16)) INSERT INTO locations(tenant, object_id, store, name, state, mp_id) "     \
+                    "SELECT $1::text, $2::text, s, n, 0, m FROM unnest($17::text[], $18::text[], $19::text[]) AS x(s, n, m)")      \
     X(ERASE_LOCATIONS, "WITH d AS (DELETE FROM locations WHERE tenant = $1 AND object_id = $2 RETURNING tenant, store, name, "     \
                        "mp_id) INSERT INTO erasures(tenant, store, name, reason, queued_at, mp_id) "                               \
-                       "SELECT tenant, store, name, $3::text, $4::bigint, mp_id FROM d")                                                         \
+                       "SELECT tenant, store, name, $3::text, $4::bigint, mp_id FROM d")                                           \
     X(OBJECT_INSERT, "INSERT INTO objects(tenant, key, id, version, size, content_type, sha256, tags, attrs, created_at, "         \
                      "updated_at) VALUES($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (tenant, key) DO NOTHING")         \
     X(OBJECT_REPLACE, "UPDATE objects SET id = $3, version = $4, size = $5, content_type = $6, sha256 = $7, tags = $8, "           \
                       "attrs = $9, updated_at = $10 WHERE tenant = $1 AND key = $2")                                               \
     X(OBJECT_UPDATE_META, "UPDATE objects SET tags = $4, attrs = $5, version = version + 1, updated_at = $6 "                      \
                           "WHERE tenant = $1 AND key = $2 AND version = $3 "                                                       \
-                          "RETURNING id, version, size, content_type, sha256, tags, attrs, created_at, updated_at")                 \
+                          "RETURNING id, version, size, content_type, sha256, tags, attrs, created_at, updated_at")                \
     X(OBJECT_DELETE, "WITH t AS (DELETE FROM object_tags WHERE tenant = $1 AND key = $2) "                                         \
                      "DELETE FROM objects WHERE tenant = $1 AND key = $2")                                                         \
     X(TAGS_DELETE, "DELETE FROM object_tags WHERE tenant = $1 AND key = $2")                                                       \
-    X(TAGS_INSERT, "INSERT INTO object_tags(tenant, key, k, v, tags) SELECT $1::text, $2::text, k, v, $5::text "                     \
-                   "FROM unnest($3::text[], $4::text[]) AS x(k, v)")                                                                   \
+    X(TAGS_INSERT, "INSERT INTO object_tags(tenant, key, k, v, tags) SELECT $1::text, $2::text, k, v, $5::text "                   \
+                   "FROM unnest($3::text[], $4::text[]) AS x(k, v)")                                                               \
     X(UPLOAD_FINISH, "WITH p AS (UPDATE locations SET state = 1, mp_id = NULL WHERE tenant = $1 AND object_id = $2) "              \
                      "DELETE FROM uploads WHERE tenant = $1 AND id = $2")                                                          \
     X(UPLOAD_DELETE, "DELETE FROM uploads WHERE tenant = $1 AND id = $2 RETURNING subject")                                        \
@@ -115,14 +117,14 @@
                      "updated_at = $6, audit_reads = $7, audit_key = COALESCE(audit_key, $8) WHERE id = $1")                       \
     X(KEY_INSERT, "INSERT INTO api_keys(key_id, tenant, secret_hash, scopes, created_at) VALUES($1, $2, $3, $4, $5)")              \
     X(KEY_REVOKE, "UPDATE api_keys SET revoked_at = $3 WHERE tenant = $1 AND key_id = $2 AND revoked_at IS NULL")                  \
-    X(ERASURE_DONE, "DELETE FROM erasures WHERE seq = $1 RETURNING tenant, store, name")                                          \
+    X(ERASURE_DONE, "DELETE FROM erasures WHERE seq = $1 RETURNING tenant, store, name")                                           \
     X(ERASURE_FAILED, "UPDATE erasures SET attempts = attempts + 1, last_error = $2, lease_until = 0 WHERE seq = $1")              \
-    X(UPLOADS_EXPIRED, "SELECT tenant, id FROM uploads WHERE expires_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED")                  \
+    X(UPLOADS_EXPIRED, "SELECT tenant, id FROM uploads WHERE expires_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED")                   \
     X(UPLOAD_TOUCH, "UPDATE uploads SET expires_at = GREATEST(expires_at, $3) WHERE tenant = $1 AND id = $2")                      \
     X(CHECKPOINT_INSERT, "INSERT INTO audit_checkpoints(seq, time, root, heads, signature) VALUES($1, $2, $3, $4, $5) "            \
                          "ON CONFLICT (seq) DO NOTHING")                                                                           \
     X(TD_ERASE, "INSERT INTO erasures(tenant, store, name, reason, queued_at, mp_id) "                                             \
-                "SELECT tenant, store, name, 'tenant deleted', $2::bigint, mp_id FROM locations WHERE tenant = $1")                        \
+                "SELECT tenant, store, name, 'tenant deleted', $2::bigint, mp_id FROM locations WHERE tenant = $1")                \
     X(TD_LOCATIONS, "DELETE FROM locations WHERE tenant = $1")                                                                     \
     X(TD_TAGS, "DELETE FROM object_tags WHERE tenant = $1")                                                                        \
     X(TD_OBJECTS, "DELETE FROM objects WHERE tenant = $1")                                                                         \
@@ -130,13 +132,15 @@
     X(TD_KEYS, "DELETE FROM api_keys WHERE tenant = $1")                                                                           \
     X(TD_TENANT, "DELETE FROM tenants WHERE id = $1")                                                                              \
     X(IMPORT_OBJECTS, "INSERT INTO objects(tenant, key, id, version, size, content_type, sha256, tags, attrs, created_at, "        \
-                      "updated_at) SELECT $1::text, k, i, 1, s, c, h, t, a, $2::bigint, $2::bigint FROM unnest($3::text[], $4::text[], $5::bigint[], "  \
+                      "updated_at) SELECT $1::text, k, i, 1, s, c, h, t, a, $2::bigint, $2::bigint FROM unnest($3::text[], "       \
+                      "$4::text[], $5::bigint[], "                                                                                 \
                       "$6::text[], $7::text[], $8::text[], $9::text[]) AS x(k, i, s, c, h, t, a) "                                 \
                       "ON CONFLICT (tenant, key) DO NOTHING RETURNING key")                                                        \
-    X(IMPORT_TAGS, "INSERT INTO object_tags(tenant, key, k, v, tags) SELECT $1::text, key, k, v, t FROM unnest($2::text[], "      \
-                   "$3::text[], $4::text[], $5::text[]) AS x(key, k, v, t)")                                                      \
-    X(IMPORT_LOCATIONS, "INSERT INTO locations(tenant, object_id, store, name, state, mp_id) SELECT $1::text, i, s, n, 1, NULL::text "         \
-                        "FROM unnest($2::text[], $3::text[], $4::text[]) AS x(i, s, n)")
+    X(IMPORT_TAGS, "INSERT INTO object_tags(tenant, key, k, v, tags) SELECT $1::text, key, k, v, t FROM unnest($2::text[], "       \
+                   "$3::text[], $4::text[], $5::text[]) AS x(key, k, v, t)")                                                       \
+    X(IMPORT_LOCATIONS,                                                                                                            \
+      "INSERT INTO locations(tenant, object_id, store, name, state, mp_id) SELECT $1::text, i, s, n, 1, NULL::text "               \
+      "FROM unnest($2::text[], $3::text[], $4::text[]) AS x(i, s, n)")
 
 typedef enum pg_stmt_id {
 #define PG_ENUM(name, sql) PG_##name,
@@ -183,10 +187,10 @@ void pg_array_end(buf_t *b);
 
 typedef struct pg_link {
     PGconn *pg;
-    const char *url;  /* conninfo, borrowed */
-    int timeout_ms;   /* bound on connecting and on every round trip */
-    bool in_tx;       /* between BEGIN and COMMIT/ROLLBACK: a lost connection is not retried */
-    int64_t retry_at; /* monotonic ms: no connection attempt before this after a failure... */
+    const char *url;   /* conninfo, borrowed */
+    int timeout_ms;    /* bound on connecting and on every round trip */
+    bool in_tx;        /* between BEGIN and COMMIT/ROLLBACK: a lost connection is not retried */
+    int64_t retry_at;  /* monotonic ms: no connection attempt before this after a failure... */
     int64_t failed_at; /* ...unless another link connected since this one failed (pg_link.c) */
     int backoff_ms;
     uint8_t prepared[PG_NSTMT + PG_LIST_NSTMT + PG_PROBE_NSTMT];

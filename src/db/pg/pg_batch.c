@@ -30,10 +30,11 @@
 #include "util/crypto.h"
 #include "util/timeutil.h"
 
-#define FLUSH_AT     400 /* entries per multi-row INSERT */
-#define MAX_ATTEMPTS 6   /* deadlock or serialization retries of one batch */
-#define TRIM_EVERY   1024
-#define COMMITS_KEEP_MS (24 * 3600 * 1000LL)
+#define FLUSH_AT         400 /* entries per multi-row INSERT */
+#define MAX_ATTEMPTS     6   /* deadlock or serialization retries of one batch */
+#define TRIM_EVERY       1024
+#define COMMITS_KEEP_MS  (24 * 3600 * 1000LL)
+#define IMPORT_VACUUM_MS (3600 * 1000) /* bound on the VACUUM after an import */
 
 PGresult *pg_batch_stmt(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what)
 {
@@ -247,8 +248,8 @@ static int committed_after_all(pg_batch_t *b, int64_t marker)
     pg_params_init(&p);
     pg_param_i64(&p, marker);
     pg_param_i64(&p, time_now_ms());
-    PGresult *r = pg_exec(b->l, -1, "INSERT INTO loci_commits(id, at) VALUES($1, $2) ON CONFLICT (id) DO NOTHING", &p,
-                          "commit outcome", &e);
+    PGresult *r =
+        pg_exec(b->l, -1, "INSERT INTO loci_commits(id, at) VALUES($1, $2) ON CONFLICT (id) DO NOTHING", &p, "commit outcome", &e);
     if (r == NULL)
         return -1;
     int rc = pg_changes(r) == 0 ? 1 : 0;
@@ -373,7 +374,8 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
             w->rc = b->fatal;
             w->err = b->fatal_err;
             if (w->op == DB_OP_STORE_DELETE && strcmp(b->l->sqlstate, "23503") == 0)
-                err_set(&w->err, ERR_CONFLICT, "store '%s' still holds objects or copies waiting for erasure", w->in.store_delete.id);
+                err_set(&w->err, ERR_CONFLICT, "store '%s' still holds objects or copies waiting for erasure",
+                        w->in.store_delete.id);
             rollback(b);
             return ISOLATE;
         }
@@ -434,9 +436,15 @@ static void after_commit(pg_batch_t *b, db_write_t *const *ops, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         if (ops[i]->op == DB_OP_OBJECT_IMPORT && ops[i]->rc == 0 && ops[i]->affected > 0) {
-            /* a bulk load: fresh statistics, so the planner does not guess from an empty table */
-            if (pg_simple(b->l, "ANALYZE objects, object_tags, locations", "analyze", &e) != 0)
+            /* a bulk load: fresh statistics, so the planner does not guess from an empty table,
+             * and a visibility map, so searches read the tag index alone (index-only scans)
+             * from the start instead of after autovacuum gets to it. It takes a while on a
+             * large table: not bounded by the per-round-trip timeout. */
+            int timeout = b->l->timeout_ms;
+            b->l->timeout_ms = IMPORT_VACUUM_MS;
+            if (pg_simple(b->l, "VACUUM (ANALYZE) objects, object_tags, locations", "vacuum", &e) != 0)
                 fprintf(stderr, "loci: after an import: %s\n", e.msg);
+            b->l->timeout_ms = timeout;
             break;
         }
     }

@@ -116,7 +116,8 @@ static int migrate(const char *url, err_t *e)
         if (got)
             break;
         if (pg_mono_ms() > deadline) {
-            rc = err_set(e, ERR_UNAVAILABLE, "another server has held the schema migration lock for %d s", MIGRATION_WAIT_MS / 1000);
+            rc =
+                err_set(e, ERR_UNAVAILABLE, "another server has held the schema migration lock for %d s", MIGRATION_WAIT_MS / 1000);
             goto out;
         }
         usleep(100000);

@@ -331,7 +331,8 @@ static int op_object_update(pg_batch_t *b, db_write_t *w)
             return rc;
         if (cur == 0)
             return err_set(&w->err, ERR_NOT_FOUND, "object not found");
-        return err_set(&w->err, ERR_PRECONDITION_FAILED, "object is at version %lld, not %lld", (long long)cur, (long long)expected);
+        return err_set(&w->err, ERR_PRECONDITION_FAILED, "object is at version %lld, not %lld", (long long)cur,
+                       (long long)expected);
     }
     object_t *o = &w->obj;
     memset(o, 0, sizeof(*o));
@@ -362,7 +363,8 @@ static int op_object_delete(pg_batch_t *b, db_write_t *w)
     if (cur == 0)
         return err_set(&w->err, ERR_NOT_FOUND, "object not found");
     if (expected >= 0 && expected != cur)
-        return err_set(&w->err, ERR_PRECONDITION_FAILED, "object is at version %lld, not %lld", (long long)cur, (long long)expected);
+        return err_set(&w->err, ERR_PRECONDITION_FAILED, "object is at version %lld, not %lld", (long long)cur,
+                       (long long)expected);
     w->replaced_id = id;
     if ((rc = erase_locations(b, w->tenant, id, "deleted", w->now)) != 0)
         return rc;
@@ -660,11 +662,31 @@ static int op_upload_touch(pg_batch_t *b, db_write_t *w)
  */
 #define IMPORT_CHUNK 500
 
+/* The array parameters of a chunk's INSERTs: objects (IMPORT_OBJECTS $3..$9), their tags
+ * (IMPORT_TAGS $2..$5) and their locations (IMPORT_LOCATIONS $2..$4). */
+typedef enum ic_col {
+    IC_KEY,
+    IC_ID,
+    IC_SIZE,
+    IC_TYPE,
+    IC_SHA,
+    IC_TAGS,
+    IC_ATTRS, /* objects */
+    IC_TAG_KEY,
+    IC_TAG_K,
+    IC_TAG_V,
+    IC_TAG_SET, /* object_tags */
+    IC_LOC_ID,
+    IC_LOC_STORE,
+    IC_LOC_NAME, /* locations */
+    IC_NCOLS
+} ic_col_t;
+
 typedef struct import_chunk {
     arena_t arena; /* copies of the objects (the iterator's values last only until its next call) */
     db_import_object_t *o;
     size_t n;
-    buf_t a[7], tk, tn, tv, tt, li, ls, ln;
+    buf_t col[IC_NCOLS]; /* array parameters, one per column (ic_col_t) */
 } import_chunk_t;
 
 static int cmp_str(const void *x, const void *y)
@@ -675,51 +697,39 @@ static int cmp_str(const void *x, const void *y)
 /* Inserts a chunk; on a key that exists (or repeats), refuses at its index. */
 static int import_chunk(pg_batch_t *b, db_write_t *w, import_chunk_t *c, int64_t base)
 {
-    for (int i = 0; i < 7; i++)
-        pg_array_begin(&c->a[i]);
-    pg_array_begin(&c->tk);
-    pg_array_begin(&c->tn);
-    pg_array_begin(&c->tv);
-    pg_array_begin(&c->tt);
-    pg_array_begin(&c->li);
-    pg_array_begin(&c->ls);
-    pg_array_begin(&c->ln);
+    buf_t *col = c->col;
+    for (int i = 0; i < IC_NCOLS; i++)
+        pg_array_begin(&col[i]);
     for (size_t i = 0; i < c->n; i++) {
         const db_import_object_t *o = &c->o[i];
-        pg_array_text(&c->a[0], o->key);
-        pg_array_text(&c->a[1], o->id);
-        pg_array_i64(&c->a[2], o->size);
-        pg_array_text(&c->a[3], o->content_type);
-        pg_array_text(&c->a[4], o->sha256);
-        pg_array_text(&c->a[5], o->tags_json ? o->tags_json : "{}");
-        pg_array_text(&c->a[6], o->attrs_json);
+        const char *tags = o->tags_json ? o->tags_json : "{}";
+        pg_array_text(&col[IC_KEY], o->key);
+        pg_array_text(&col[IC_ID], o->id);
+        pg_array_i64(&col[IC_SIZE], o->size);
+        pg_array_text(&col[IC_TYPE], o->content_type);
+        pg_array_text(&col[IC_SHA], o->sha256);
+        pg_array_text(&col[IC_TAGS], tags);
+        pg_array_text(&col[IC_ATTRS], o->attrs_json);
         for (size_t t = 0; o->tags && t < o->tags->n; t++) {
-            pg_array_text(&c->tk, o->key);
-            pg_array_text(&c->tn, o->tags->items[t].k);
-            pg_array_text(&c->tv, o->tags->items[t].v);
-            pg_array_text(&c->tt, o->tags_json ? o->tags_json : "{}");
+            pg_array_text(&col[IC_TAG_KEY], o->key);
+            pg_array_text(&col[IC_TAG_K], o->tags->items[t].k);
+            pg_array_text(&col[IC_TAG_V], o->tags->items[t].v);
+            pg_array_text(&col[IC_TAG_SET], tags);
         }
-        pg_array_text(&c->li, o->id);
-        pg_array_text(&c->ls, o->store);
-        pg_array_text(&c->ln, o->name);
+        pg_array_text(&col[IC_LOC_ID], o->id);
+        pg_array_text(&col[IC_LOC_STORE], o->store);
+        pg_array_text(&col[IC_LOC_NAME], o->name);
     }
-    for (int i = 0; i < 7; i++)
-        pg_array_end(&c->a[i]);
-    pg_array_end(&c->tk);
-    pg_array_end(&c->tn);
-    pg_array_end(&c->tv);
-    pg_array_end(&c->tt);
-    pg_array_end(&c->li);
-    pg_array_end(&c->ls);
-    pg_array_end(&c->ln);
+    for (int i = 0; i < IC_NCOLS; i++)
+        pg_array_end(&col[i]);
 
     pg_params_t p;
     PGresult *r;
     pg_params_init(&p);
     pg_param_text(&p, w->tenant);
     pg_param_i64(&p, w->now);
-    for (int i = 0; i < 7; i++)
-        pg_param_buf(&p, &c->a[i]);
+    for (int i = IC_KEY; i <= IC_ATTRS; i++)
+        pg_param_buf(&p, &col[i]);
     STMT(r, PG_IMPORT_OBJECTS, &p, "import objects");
     size_t got = (size_t)PQntuples(r);
     if (got != c->n) {
@@ -745,17 +755,14 @@ static int import_chunk(pg_batch_t *b, db_write_t *w, import_chunk_t *c, int64_t
     int rc;
     pg_params_init(&p);
     pg_param_text(&p, w->tenant);
-    pg_param_buf(&p, &c->tk);
-    pg_param_buf(&p, &c->tn);
-    pg_param_buf(&p, &c->tv);
-    pg_param_buf(&p, &c->tt);
-    if (c->tk.len > 2 && (rc = exec(b, PG_IMPORT_TAGS, &p, "import tags", NULL)) != 0)
+    for (int i = IC_TAG_KEY; i <= IC_TAG_SET; i++)
+        pg_param_buf(&p, &col[i]);
+    if (col[IC_TAG_KEY].len > 2 && (rc = exec(b, PG_IMPORT_TAGS, &p, "import tags", NULL)) != 0)
         return rc;
     pg_params_init(&p);
     pg_param_text(&p, w->tenant);
-    pg_param_buf(&p, &c->li);
-    pg_param_buf(&p, &c->ls);
-    pg_param_buf(&p, &c->ln);
+    for (int i = IC_LOC_ID; i <= IC_LOC_NAME; i++)
+        pg_param_buf(&p, &col[i]);
     if ((rc = exec(b, PG_IMPORT_LOCATIONS, &p, "import locations", NULL)) != 0)
         return rc;
     buf_t detail = BUF_INIT;
@@ -829,15 +836,8 @@ static int op_object_import(pg_batch_t *b, db_write_t *w)
     }
     if (rc == 0)
         w->affected = n;
-    for (int i = 0; i < 7; i++)
-        buf_release(&c.a[i]);
-    buf_release(&c.tk);
-    buf_release(&c.tt);
-    buf_release(&c.tn);
-    buf_release(&c.tv);
-    buf_release(&c.li);
-    buf_release(&c.ls);
-    buf_release(&c.ln);
+    for (int i = 0; i < IC_NCOLS; i++)
+        buf_release(&c.col[i]);
     arena_release(&c.arena);
     free(c.o);
     return rc;

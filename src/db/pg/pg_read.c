@@ -70,17 +70,7 @@ static void read_tenant(const PGresult *r, int row, tenant_t *t, arena_t *a)
 {
     memset(t, 0, sizeof(*t));
     t->id = pg_text(r, row, 0, a);
-    json_t *arr = pg_null(r, row, 1) ? NULL : json_loadb(PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1), 0, NULL);
-    if (json_is_array(arr)) {
-        size_t n = json_array_size(arr);
-        t->jurisdictions = arena_alloc(a, (n + 1) * sizeof(char *));
-        for (size_t i = 0; i < n; i++) {
-            const char *v = json_string_value(json_array_get(arr, i));
-            if (v)
-                t->jurisdictions[t->njurisdictions++] = arena_strdup(a, v);
-        }
-    }
-    json_decref(arr);
+    db_tenant_jurisdictions(pg_null(r, row, 1) ? NULL : PQgetvalue(r, row, 1), (size_t)PQgetlength(r, row, 1), t, a);
     t->copies = (int)pg_i64(r, row, 2);
     t->url_expires = pg_i64(r, row, 3);
     t->url_expires_max = pg_i64(r, row, 4);

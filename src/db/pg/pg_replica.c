@@ -21,9 +21,9 @@
 
 #include "db/pg/pg.h"
 
-#define SAMPLE_MS 50
-#define RING      512 /* primary positions kept: 25 s at SAMPLE_MS */
-#define SLOTS     4096
+#define SAMPLE_MS    50
+#define RING         512 /* primary positions kept: 25 s at SAMPLE_MS */
+#define SLOTS        4096
 #define MAX_REPLICAS 16
 
 struct pg_replicas {
@@ -31,10 +31,10 @@ struct pg_replicas {
     char **urls;
     size_t n;
     int max_lag_ms, timeout_ms;
-    _Atomic uint64_t tenant_lsn[SLOTS]; /* per hashed tenant: the latest commit's position (max on collision) */
+    _Atomic uint64_t tenant_lsn[SLOTS];    /* per hashed tenant: the latest commit's position (max on collision) */
     _Atomic uint64_t replay[MAX_REPLICAS]; /* per replica: replayed position, as last sampled */
     _Atomic int fresh[MAX_REPLICAS];       /* per replica: at most max_lag behind at the last sample */
-    _Atomic unsigned next;              /* round robin among fresh replicas */
+    _Atomic unsigned next;                 /* round robin among fresh replicas */
     struct {
         int64_t at;
         uint64_t lsn;

@@ -83,28 +83,10 @@ int sq_read_key_list(db_conn_t *conn, const char *tenant, db_key_t **out, size_t
     return 0;
 }
 
-/* Parses the JSON array of jurisdictions kept in tenants.jurisdictions. */
-static void read_jurisdictions(const char *json, tenant_t *t, arena_t *a)
-{
-    t->jurisdictions = NULL;
-    t->njurisdictions = 0;
-    json_t *arr = json ? json_loads(json, 0, NULL) : NULL;
-    if (json_is_array(arr)) {
-        size_t n = json_array_size(arr);
-        t->jurisdictions = arena_alloc(a, (n + 1) * sizeof(char *));
-        for (size_t i = 0; i < n; i++) {
-            const char *v = json_string_value(json_array_get(arr, i));
-            if (v)
-                t->jurisdictions[t->njurisdictions++] = arena_strdup(a, v);
-        }
-    }
-    json_decref(arr);
-}
-
 static void read_tenant(sqlite3_stmt *s, tenant_t *t, arena_t *a)
 {
     t->id = sq_text(s, 0, a);
-    read_jurisdictions((const char *)sqlite3_column_text(s, 1), t, a);
+    db_tenant_jurisdictions((const char *)sqlite3_column_text(s, 1), (size_t)sqlite3_column_bytes(s, 1), t, a);
     t->copies = sqlite3_column_int(s, 2);
     t->url_expires = sqlite3_column_int64(s, 3);
     t->url_expires_max = sqlite3_column_int64(s, 4);
