@@ -70,7 +70,7 @@ for t in "$here"/e2e/test_*.py; do
 done
 
 # the same suites on PostgreSQL: one throwaway cluster for the pass, removed afterwards
-: "${PG_SUITES:=api server audit cli import isolation}"
+: "${PG_SUITES:=api server audit cli import isolation multipart hostile crash}"
 pg_wanted=""
 for s in $PG_SUITES; do want "e2e_$s[pg]" && pg_wanted="$pg_wanted $s"; done
 if [ -n "$pg_wanted" ]; then

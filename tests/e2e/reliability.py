@@ -23,6 +23,7 @@ import subprocess
 import threading
 import time
 
+import harness
 from harness import LOCI_BIN, Server
 
 # --- the metadata backend -------------------------------------------------------------------
@@ -56,17 +57,34 @@ def _sqlite_rows(data):
         con.close()
 
 
+def _pg_rows(data):
+    """_sqlite_rows of the PostgreSQL database the harness gave data (DATA/database.url),
+    without loci_commits (the writer's commit markers, written by every batch)."""
+    con = harness.db_connect(data, readonly=True)
+    try:
+        out = {}
+        for name in con.tables():
+            if name == "loci_commits":
+                continue
+            cur = con.execute('SELECT * FROM "%s"' % name)
+            cols = [d[0] for d in cur.description]
+            rows = [dict(zip(cols, (bytes(v) if isinstance(v, memoryview) else v for v in r))) for r in cur.fetchall()]
+            out[name] = sorted(rows, key=repr)
+        con.commit()
+        return out
+    finally:
+        con.close()
+
+
 def db_dump(srv):
     """Every row of every table, as {table: [row dict, ...]} sorted, so that two dumps compare
     equal exactly when nothing was written. The backend switch lives here and only here."""
-    if backend(srv) == "sqlite":
-        return _sqlite_rows(srv.data)
-    raise NotImplementedError("db_dump: no dump for the %s backend yet" % backend(srv))
+    return _sqlite_rows(srv.data) if backend(srv) == "sqlite" else _pg_rows(srv.data)
 
 
 def db_dump_data(data):
-    """db_dump of a stopped (or killed) SQLite server's data directory. SQLite-specific."""
-    return _sqlite_rows(data)
+    """db_dump of a stopped (or killed) server's data directory."""
+    return _pg_rows(data) if harness.database_url(data) else _sqlite_rows(data)
 
 
 def dump_diff(before, after):

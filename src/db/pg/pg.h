@@ -70,10 +70,12 @@
     X(AUDIT_INSERT, "INSERT INTO audit_entries(tenant, seq, time, actor, action, subject, detail, prev_hash, hash) "               \
                     "SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], "            \
                     "$7::text[], $8::bytea[], $9::bytea[])")                                                                       \
-    /* the batch's end: chain heads move, and a marker tells a writer whose COMMIT was cut off what happened */                    \
-    X(BATCH_END,                                                                                                                   \
-      "WITH m AS (INSERT INTO loci_commits(id, at) VALUES($4, $5)) UPDATE audit_heads h SET seq = x.seq, hash = x.hash "           \
-      "FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS x(tenant, seq, hash) WHERE h.tenant = x.tenant")                      \
+    /* the batch's end: chain heads move, heads it made for chains that got no entry go ($6: a refused op leaves no row), and a    \
+     * marker tells a writer whose COMMIT was cut off what happened */                                                             \
+    X(BATCH_END, "WITH m AS (INSERT INTO loci_commits(id, at) VALUES($4, $5)), "                                                   \
+                 "d AS (DELETE FROM audit_heads WHERE tenant = ANY($6::text[]) AND seq = 0) UPDATE audit_heads h SET seq = "       \
+                 "x.seq, hash = x.hash "                                                                                           \
+                 "FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS x(tenant, seq, hash) WHERE h.tenant = x.tenant")           \
     X(COMMIT_KNOWN, "SELECT 1 FROM loci_commits WHERE id = $1")                                                                    \
     X(COMMITS_TRIM, "DELETE FROM loci_commits WHERE at < $1")                                                                      \
     X(WAL_LSN, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")                                                            \

@@ -204,16 +204,21 @@ typedef enum op_state {
     OP_FAILED,    /* out of the batch, with its rc and err */
 } op_state_t;
 
-/* Writes the moved heads and the commit marker (one statement). */
+/* Writes the moved heads, removes the ones still without an entry, and writes the commit
+ * marker (one statement). */
 static int batch_end(pg_batch_t *b, int64_t marker)
 {
-    buf_t t = BUF_INIT, s = BUF_INIT, h = BUF_INIT;
+    buf_t t = BUF_INIT, s = BUF_INIT, h = BUF_INIT, empty = BUF_INIT;
     pg_array_begin(&t);
     pg_array_begin(&s);
     pg_array_begin(&h);
+    pg_array_begin(&empty);
     for (size_t i = 0; i < b->nheads; i++) {
-        if (!b->heads[i].dirty)
+        if (!b->heads[i].dirty) {
+            if (b->heads[i].seq == 0) /* made by this batch's lock, or left over: no entry yet */
+                pg_array_text(&empty, b->heads[i].tenant);
             continue;
+        }
         pg_array_text(&t, b->heads[i].tenant);
         pg_array_i64(&s, b->heads[i].seq);
         pg_array_bytes(&h, b->heads[i].hash, AUDIT_HASH_LEN);
@@ -221,6 +226,7 @@ static int batch_end(pg_batch_t *b, int64_t marker)
     pg_array_end(&t);
     pg_array_end(&s);
     pg_array_end(&h);
+    pg_array_end(&empty);
     pg_params_t p;
     pg_params_init(&p);
     pg_param_buf(&p, &t);
@@ -228,7 +234,9 @@ static int batch_end(pg_batch_t *b, int64_t marker)
     pg_param_buf(&p, &h);
     pg_param_i64(&p, marker);
     pg_param_i64(&p, time_now_ms());
+    pg_param_buf(&p, &empty);
     PGresult *r = pg_batch_stmt(b, PG_BATCH_END, &p, "audit heads");
+    buf_release(&empty);
     buf_release(&t);
     buf_release(&s);
     buf_release(&h);
