@@ -6,6 +6,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "util/jsonw.h"
+
 int db_sqlite_open(const char *path, db_t **out, err_t *e);
 int db_sqlite_open_readonly(const char *path, db_t **out, err_t *e);
 int db_pg_open(const char *url, const db_options_t *opts, bool readonly, db_t **out, err_t *e);
@@ -70,4 +72,15 @@ void db_tenant_jurisdictions(const char *json, size_t len, tenant_t *t, arena_t 
         }
     }
     json_decref(arr);
+}
+
+void db_tenant_jurisdictions_json(const tenant_t *t, buf_t *out)
+{
+    jw_t jw;
+    jw_init(&jw, out);
+    jw_arr_open(&jw);
+    for (size_t i = 0; i < t->njurisdictions; i++)
+        jw_str(&jw, t->jurisdictions[i]);
+    jw_arr_close(&jw);
+    jw_finish(&jw);
 }

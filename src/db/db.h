@@ -310,6 +310,8 @@ int db_open_readonly(const char *url, db_t **out, err_t *e);
 /* For backends: sets t's jurisdictions from the JSON array the tenants table keeps (len bytes
  * of json; none if NULL or not an array). */
 void db_tenant_jurisdictions(const char *json, size_t len, tenant_t *t, arena_t *a);
+/* ...and the JSON array of t's jurisdictions, as the tenants table keeps it, into out. */
+void db_tenant_jurisdictions_json(const tenant_t *t, buf_t *out);
 
 /* Shorthands for calls through the table. */
 static inline int db_conn_open(db_t *db, db_conn_t **out, err_t *e)

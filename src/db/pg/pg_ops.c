@@ -453,13 +453,7 @@ static int op_tenant_put(pg_batch_t *b, db_write_t *w)
 {
     const tenant_t *t = w->in.tenant_put.t;
     buf_t jur = BUF_INIT;
-    jw_t jw;
-    jw_init(&jw, &jur);
-    jw_arr_open(&jw);
-    for (size_t i = 0; i < t->njurisdictions; i++)
-        jw_str(&jw, t->jurisdictions[i]);
-    jw_arr_close(&jw);
-    jw_finish(&jw);
+    db_tenant_jurisdictions_json(t, &jur);
     pg_params_t p;
     pg_params_init(&p);
     pg_param_text(&p, t->id);

@@ -529,13 +529,7 @@ static int op_tenant_put(wctx_t *x)
         return rc;
     w->created = !exists;
     buf_t jur = BUF_INIT;
-    jw_t jw;
-    jw_init(&jw, &jur);
-    jw_arr_open(&jw);
-    for (size_t i = 0; i < t->njurisdictions; i++)
-        jw_str(&jw, t->jurisdictions[i]);
-    jw_arr_close(&jw);
-    jw_finish(&jw);
+    db_tenant_jurisdictions_json(t, &jur);
     sqlite3_stmt *s = stmt(x, SQ_TENANT_UPSERT);
     if (s == NULL) {
         buf_release(&jur);
