@@ -300,10 +300,9 @@ static PGresult *collect(PGconn *pg, int64_t deadline, bool *timed_out)
 }
 
 /* Runs SQL text (several statements allowed) with the deadline; 0 or -1 (message in buf). */
-static int simple_on(PGconn *pg, const char *sql, int timeout_ms, char *msg, size_t cap)
+static int simple_on(PGconn *pg, const char *sql, int64_t deadline, char *msg, size_t cap)
 {
     bool timed_out;
-    int64_t deadline = pg_mono_ms() + timeout_ms;
     if (!PQsendQuery(pg, sql) || flush_out(pg, deadline) != 0) {
         conn_message(pg, msg, cap);
         return -1;
@@ -316,7 +315,8 @@ static int simple_on(PGconn *pg, const char *sql, int timeout_ms, char *msg, siz
     return rc;
 }
 
-int pg_link_connect(pg_link_t *l, err_t *e)
+/* Connects (and sets the session up) by the deadline if not connected. */
+static int link_connect(pg_link_t *l, int64_t deadline, err_t *e)
 {
     char msg[256];
     if (l->pg && PQstatus(l->pg) == CONNECTION_OK)
@@ -334,7 +334,6 @@ int pg_link_connect(pg_link_t *l, err_t *e)
     const char *keys[] = {"connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval", "keepalives_count",
                           "tcp_user_timeout", "application_name", "dbname",          "client_encoding",     NULL};
     const char *vals[] = {connect_timeout, "1", "10", "2", "3", user_timeout, "loci", l->url, "UTF8", NULL};
-    int64_t deadline = now + l->timeout_ms;
     PGconn *pg = PQconnectStartParams(keys, vals, 1);
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     int rc = 0;
@@ -363,7 +362,7 @@ int pg_link_connect(pg_link_t *l, err_t *e)
     snprintf(setup, sizeof(setup),
              "SET statement_timeout = %d; SET idle_in_transaction_session_timeout = %d; SET lock_timeout = %d", l->timeout_ms,
              l->timeout_ms * 4 < 60000 ? 60000 : l->timeout_ms * 4, l->timeout_ms);
-    if (simple_on(pg, setup, l->timeout_ms, msg, sizeof(msg)) != 0) {
+    if (simple_on(pg, setup, deadline, msg, sizeof(msg)) != 0) {
         rc = err_set(e, ERR_UNAVAILABLE, "database unavailable: %s", msg);
         goto fail;
     }
@@ -386,6 +385,11 @@ fail:
     l->lost = true;
     l->sqlstate[0] = '\0';
     return rc;
+}
+
+int pg_link_connect(pg_link_t *l, err_t *e)
+{
+    return link_connect(l, pg_mono_ms() + l->timeout_ms, e);
 }
 
 bool pg_retryable(const pg_link_t *l)
@@ -428,11 +432,10 @@ static void stmt_name(int id, char out[16])
     snprintf(out, 16, "l%d", id);
 }
 
-/* One attempt on an open connection. */
-static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, err_t *e)
+/* One attempt on an open connection, by the deadline. */
+static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, int64_t deadline, err_t *e)
 {
     PGconn *pg = l->pg;
-    int64_t deadline = pg_mono_ms() + l->timeout_ms;
     char name[16], msg[256];
     bool timed_out = false;
     PGresult *r;
@@ -487,16 +490,20 @@ broken:
 
 PGresult *pg_exec(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, err_t *e)
 {
+    /* one deadline for the whole call: connecting, the session's setup, the statement and a
+     * second attempt all fit in timeout_ms, so a caller never waits longer than that */
+    int64_t deadline = pg_mono_ms() + l->timeout_ms;
     for (int attempt = 0;; attempt++) {
         bool had = l->pg != NULL;
-        if (pg_link_connect(l, e) != 0)
+        if (link_connect(l, deadline, e) != 0)
             return NULL;
-        PGresult *r = exec_once(l, id, sql, p, what, e);
+        PGresult *r = exec_once(l, id, sql, p, what, deadline, e);
         if (r != NULL)
             return r;
         /* a connection that died while idle (the server restarted): open a new one and send the
-         * statement again, unless a transaction was open (its work is gone with the connection) */
-        if (attempt == 0 && had && l->lost && !l->in_tx)
+         * statement again, unless a transaction was open (its work is gone with the connection)
+         * or the time is up */
+        if (attempt == 0 && had && l->lost && !l->in_tx && pg_mono_ms() < deadline)
             continue;
         /* a prepared statement the server forgot (a pooler's DISCARD): prepare again */
         if (attempt == 0 && strcmp(l->sqlstate, "26000") == 0 && !l->in_tx) {
