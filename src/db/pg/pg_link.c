@@ -433,7 +433,8 @@ static void stmt_name(int id, char out[16])
 }
 
 /* One attempt on an open connection, by the deadline. */
-static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, int64_t deadline, err_t *e)
+static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, int64_t deadline,
+                           err_t *e)
 {
     PGconn *pg = l->pg;
     char name[16], msg[256];
