@@ -449,10 +449,15 @@ static void after_commit(pg_batch_t *b, db_write_t *const *ops, size_t n)
              * from the start instead of after autovacuum gets to it. It takes a while on a
              * large table: not bounded by the per-round-trip timeout. */
             int timeout = b->l->timeout_ms;
+            char reset[64];
+            snprintf(reset, sizeof(reset), "SET statement_timeout = %d", timeout);
             b->l->timeout_ms = IMPORT_VACUUM_MS;
-            if (pg_simple(b->l, "VACUUM (ANALYZE) objects, object_tags, locations", "vacuum", &e) != 0)
+            if (pg_simple(b->l, "SET statement_timeout = 0", "vacuum", &e) != 0 ||
+                pg_simple(b->l, "VACUUM (ANALYZE) objects, object_tags, locations", "vacuum", &e) != 0)
                 fprintf(stderr, "loci: after an import: %s\n", e.msg);
             b->l->timeout_ms = timeout;
+            if (pg_simple(b->l, reset, "vacuum", &e) != 0)
+                fprintf(stderr, "loci: after an import: %s\n", e.msg);
             break;
         }
     }
