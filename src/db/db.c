@@ -84,3 +84,11 @@ void db_tenant_jurisdictions_json(const tenant_t *t, buf_t *out)
     jw_arr_close(&jw);
     jw_finish(&jw);
 }
+
+void db_upload_begun(db_write_t *w, const object_t *o, int64_t cur)
+{
+    w->obj = *o;
+    w->obj.version = cur + 1;
+    w->obj.pending = true;
+    w->obj.created_at = w->obj.updated_at = w->now;
+}

@@ -312,6 +312,9 @@ int db_open_readonly(const char *url, db_t **out, err_t *e);
 void db_tenant_jurisdictions(const char *json, size_t len, tenant_t *t, arena_t *a);
 /* ...and the JSON array of t's jurisdictions, as the tenants table keeps it, into out. */
 void db_tenant_jurisdictions_json(const tenant_t *t, buf_t *out);
+/* For backends: sets w->obj to what an UPLOAD_BEGIN of o over version cur (0: a new key) made:
+ * the pending object at version cur + 1, created and updated at w->now. */
+void db_upload_begun(db_write_t *w, const object_t *o, int64_t cur);
 
 /* Shorthands for calls through the table. */
 static inline int db_conn_open(db_t *db, db_conn_t **out, err_t *e)

@@ -68,6 +68,16 @@ static int erase_locations(pg_batch_t *b, const char *tenant, const char *object
     return exec(b, PG_ERASE_LOCATIONS, &p, "queue erasure", NULL);
 }
 
+/* Binds an object's size, content type, sha256, tags and attrs (in that order). */
+static void param_object_meta(pg_params_t *p, const object_t *o)
+{
+    pg_param_i64(p, o->size);
+    pg_param_text(p, o->content_type);
+    pg_param_text(p, o->sha256);
+    pg_param_text(p, o->tags_json);
+    pg_param_text(p, o->attrs_json);
+}
+
 /* Inserts the object_tags rows of a tags JSON object (after the old ones were deleted). */
 static int insert_tags(pg_batch_t *b, const char *tenant, const char *key, const char *tags_json)
 {
@@ -142,11 +152,7 @@ static int op_upload_begin(pg_batch_t *b, db_write_t *w)
     pg_param_i64(&p, (int64_t)up->cond.kind);
     pg_param_i64(&p, up->cond.version);
     pg_param_i64(&p, cur + 1);
-    pg_param_i64(&p, o->size);
-    pg_param_text(&p, o->content_type);
-    pg_param_text(&p, o->sha256);
-    pg_param_text(&p, o->tags_json);
-    pg_param_text(&p, o->attrs_json);
+    param_object_meta(&p, o);
     pg_param_i64(&p, w->now);
     pg_param_i64(&p, up->expires_at);
     pg_param_text(&p, w->audit.subject ? w->audit.subject : "");
@@ -161,10 +167,7 @@ static int op_upload_begin(pg_batch_t *b, db_write_t *w)
     buf_release(&mps);
     if (rc != 0)
         return rc;
-    w->obj = *o;
-    w->obj.version = cur + 1;
-    w->obj.pending = true;
-    w->obj.created_at = w->obj.updated_at = w->now;
+    db_upload_begun(w, o, cur);
     return 0;
 }
 
@@ -184,22 +187,14 @@ static int commit_object(pg_batch_t *b, db_write_t *w, const object_t *o, int64_
         if ((rc = erase_locations(b, w->tenant, old_id, "replaced", w->now)) != 0)
             return rc;
         pg_param_i64(&p, cur + 1);
-        pg_param_i64(&p, o->size);
-        pg_param_text(&p, o->content_type);
-        pg_param_text(&p, o->sha256);
-        pg_param_text(&p, o->tags_json);
-        pg_param_text(&p, o->attrs_json);
-        pg_param_i64(&p, w->now);
+    }
+    param_object_meta(&p, o);
+    pg_param_i64(&p, w->now);
+    if (cur) {
         if ((rc = exec(b, PG_OBJECT_REPLACE, &p, "write object", NULL)) != 0)
             return rc;
         return delete_tags(b, w->tenant, o->key);
     }
-    pg_param_i64(&p, o->size);
-    pg_param_text(&p, o->content_type);
-    pg_param_text(&p, o->sha256);
-    pg_param_text(&p, o->tags_json);
-    pg_param_text(&p, o->attrs_json);
-    pg_param_i64(&p, w->now);
     if ((rc = exec(b, PG_OBJECT_INSERT, &p, "write object", &changed)) != 0)
         return rc;
     *raced = changed == 0;

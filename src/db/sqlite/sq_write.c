@@ -259,10 +259,7 @@ static int op_upload_begin(wctx_t *x)
         if ((rc = run(x, s, "insert location")) != 0)
             return rc;
     }
-    w->obj = *o;
-    w->obj.version = cur + 1;
-    w->obj.pending = true;
-    w->obj.created_at = w->obj.updated_at = w->now;
+    db_upload_begun(w, o, cur);
     return 0;
 }
 
