@@ -237,6 +237,15 @@ struct db_write {
     db_write_t *next; /* writer queue link */
 };
 
+/* One lookup of db_vt_t.object_get_many. */
+typedef struct db_object_get {
+    const char *tenant, *key;
+    object_t *out;
+    arena_t *arena; /* the object's strings */
+    err_t *err;
+    int rc; /* set by object_get_many: as object_get would return */
+} db_object_get_t;
+
 typedef struct db_vt {
     const char *name; /* "sqlite", "postgres" */
     /* True if read calls never block on the network, so they may run on a loop thread. */
@@ -256,6 +265,9 @@ typedef struct db_vt {
     int (*store_list)(db_conn_t *c, db_store_row_t **out, size_t *n, arena_t *a, err_t *e);
     /* The committed object with its locations. */
     int (*object_get)(db_conn_t *c, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e);
+    /* n object_get calls in one round trip (NULL when the backend has no use for it: SQLite
+     * reads in process). Each lookup gets its own rc and error, exactly as object_get's. */
+    void (*object_get_many)(db_conn_t *c, db_object_get_t *gets, size_t n);
     /* A pending upload with its locations (out->obj.pending is true). */
     int (*upload_get)(db_conn_t *c, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e);
     /* Committed objects matching q (prefix, tags, start_after), in key order, at most `limit`

@@ -41,5 +41,10 @@ void h_metrics(rq_t *rq)
     db_writer_stats(rq->app->writer, &ds);
     buf_t b = BUF_INIT;
     metrics_render(&rq->app->metrics, http_route_names(), http_nroutes, &ds, &b);
+    if (rq->app->lookups) {
+        uint64_t trips, lookups;
+        pool_batch_stats(rq->app->lookups, &trips, &lookups);
+        metrics_render_lookups(trips, lookups, &b);
+    }
     rq_send_body(rq, 200, "text/plain; version=0.0.4", &b);
 }

@@ -43,10 +43,9 @@ const char *hx_region(rq_t *rq)
     return r && *r && strlen(r) <= 64 ? r : NULL;
 }
 
-static int read_object(rq_t *rq, db_conn_t *c)
+/* What a lookup's rc means for its request. */
+static int object_read_result(rq_t *rq, object_t *o, int rc)
 {
-    object_t *o = arena_alloc(&rq->arena, sizeof(*o));
-    int rc = c->db->vt->object_get(c, rq->auth.tenant.id, rq->params[0], o, &rq->arena, &rq->err);
     if (rc == ERR_NOT_FOUND)
         return err_set(&rq->err, ERR_NOT_FOUND, "object not found");
     if (rc == 0) {
@@ -55,6 +54,36 @@ static int read_object(rq_t *rq, db_conn_t *c)
     }
     return rc;
 }
+
+static int read_object(rq_t *rq, db_conn_t *c)
+{
+    object_t *o = arena_alloc(&rq->arena, sizeof(*o));
+    return object_read_result(rq, o, c->db->vt->object_get(c, rq->auth.tenant.id, rq->params[0], o, &rq->arena, &rq->err));
+}
+
+/* Several requests' lookups in one round trip (a backend on the network, under load). */
+static void read_objects(rq_t **rqs, size_t n, db_conn_t *c)
+{
+    if (c->db->vt->object_get_many == NULL) {
+        for (size_t i = 0; i < n; i++)
+            rqs[i]->job_rc = read_object(rqs[i], c);
+        return;
+    }
+    db_object_get_t gets[POOL_BATCH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        rq_t *rq = rqs[i];
+        gets[i] = (db_object_get_t){.tenant = rq->auth.tenant.id,
+                                    .key = rq->params[0],
+                                    .out = arena_alloc(&rq->arena, sizeof(object_t)),
+                                    .arena = &rq->arena,
+                                    .err = &rq->err};
+    }
+    c->db->vt->object_get_many(c, gets, n);
+    for (size_t i = 0; i < n; i++)
+        rqs[i]->job_rc = object_read_result(rqs[i], gets[i].out, gets[i].rc);
+}
+
+static const rq_batch_read_t object_read = {read_object, read_objects};
 
 /* ?filename=, ?disposition= and ?content_type=: what the store should answer a download with
  * instead of the stored values, so a browser saves it under the user's name. */
@@ -131,7 +160,7 @@ void hx_read_object(rq_t *rq, void (*next)(rq_t *rq, int rc))
         rq_send_error(rq, rq->err.code);
         return;
     }
-    rq_read(rq, read_object, next);
+    rq_read_batched(rq, &object_read, next);
 }
 
 void hx_send_object(rq_t *rq, int status, const object_t *o)

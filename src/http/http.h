@@ -40,7 +40,8 @@ typedef struct app {
     db_writer_t *writer;
     stores_t *stores;
     pool_t *io;
-    pool_t *readers; /* database reader threads, each with its connection; NULL when reads run inline (SQLite) */
+    pool_t *readers;     /* database reader threads, each with its connection; NULL when reads run inline (SQLite) */
+    pool_t *lookups;     /* batched object lookups (rq_read_batched): one thread per loop; NULL with readers */
     read_audit_t *reads; /* read auditing for tenants that ask for it */
     h2o_globalconf_t h2o;
     atomic_bool stopping;
@@ -139,6 +140,16 @@ struct rq {
  * a database reader thread with that thread's connection (PostgreSQL), so that no loop thread
  * waits on a round trip. fn must not touch the h2o request beyond reading it. */
 void rq_read(rq_t *rq, int (*fn)(rq_t *rq, db_conn_t *c), void (*next)(rq_t *rq, int rc));
+/* A read that several requests can share: one(rq, c) reads for one request and returns its rc;
+ * many(rqs, n, c) reads for n > 1 requests at once and sets each rqs[i]->job_rc (one round trip
+ * to the database for all of them). */
+typedef struct rq_batch_read {
+    int (*one)(rq_t *rq, db_conn_t *c);
+    void (*many)(rq_t **rqs, size_t n, db_conn_t *c);
+} rq_batch_read_t;
+/* rq_read, batched on a reader thread with the other requests of the same b queued at that
+ * moment (util/pool.h): under load, requests waiting for a reader share its next round trip. */
+void rq_read_batched(rq_t *rq, const rq_batch_read_t *b, void (*next)(rq_t *rq, int rc));
 /* Submits rq->write (prepared by the caller) to the writer; next(rq, rq->write.rc) runs on the
  * loop thread once the change is durable or refused. */
 void rq_write(rq_t *rq, void (*next)(rq_t *rq, int rc));

@@ -126,3 +126,16 @@ int metrics_render(const metrics_t *m, const char *const *route_names, size_t nr
                      (unsigned long long)db->commits, (unsigned long long)db->ops, (unsigned long long)db->failed_batches);
     return rc ? -1 : 0;
 }
+
+int metrics_render_lookups(uint64_t round_trips, uint64_t lookups, buf_t *out)
+{
+    return buf_printf(
+        out,
+        "# HELP loci_db_lookup_round_trips_total Database round trips made for object lookups (each serves one or more).\n"
+        "# TYPE loci_db_lookup_round_trips_total counter\n"
+        "loci_db_lookup_round_trips_total %llu\n"
+        "# HELP loci_db_lookups_total Object lookups served by those round trips.\n"
+        "# TYPE loci_db_lookups_total counter\n"
+        "loci_db_lookups_total %llu\n",
+        (unsigned long long)round_trips, (unsigned long long)lookups);
+}

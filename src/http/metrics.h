@@ -38,5 +38,7 @@ void metrics_record(metrics_thread_t *t, int route, int status, int64_t duration
 /* Renders the Prometheus text exposition format. route_names[i] names route i;
  * index nroutes is "unmatched". */
 int metrics_render(const metrics_t *m, const char *const *route_names, size_t nroutes, const db_writer_stats_t *db, buf_t *out);
+/* Appends the counters of batched object lookups (a database server's lookup threads). */
+int metrics_render_lookups(uint64_t round_trips, uint64_t lookups, buf_t *out);
 
 #endif

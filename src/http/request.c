@@ -93,8 +93,40 @@ void rq_read(rq_t *rq, int (*fn)(rq_t *rq, db_conn_t *c), void (*next)(rq_t *rq,
     rq->read_fn = fn;
     rq->job_rc = 0;
     rq->job.run = read_run;
+    rq->job.run_many = NULL;
+    rq->job.batch = NULL;
     rq->job.done = io_done;
     pool_submit(rq->app->readers, &rq->job);
+}
+
+static void read_run_many(pool_job_t **jobs, size_t n)
+{
+    rq_t *rqs[POOL_BATCH_MAX];
+    for (size_t i = 0; i < n; i++) {
+        rqs[i] = H2O_STRUCT_FROM_MEMBER(rq_t, job, jobs[i]);
+        rqs[i]->job_rc = 0;
+    }
+    const rq_batch_read_t *b = jobs[0]->batch;
+    if (n == 1)
+        rqs[0]->job_rc = b->one(rqs[0], jobs[0]->thread_ctx);
+    else
+        b->many(rqs, n, jobs[0]->thread_ctx);
+}
+
+void rq_read_batched(rq_t *rq, const rq_batch_read_t *b, void (*next)(rq_t *rq, int rc))
+{
+    if (rq->app->readers == NULL) {
+        next(rq, b->one(rq, rq->th->conn));
+        return;
+    }
+    rq->refs++;
+    rq->next = next;
+    rq->job_rc = 0;
+    rq->job.run = NULL;
+    rq->job.run_many = read_run_many;
+    rq->job.batch = b;
+    rq->job.done = io_done;
+    pool_submit(rq->app->lookups ? rq->app->lookups : rq->app->readers, &rq->job);
 }
 
 static void write_done(db_write_t *w)
@@ -137,6 +169,8 @@ void rq_io(rq_t *rq, void (*fn)(rq_t *rq), void (*next)(rq_t *rq, int rc))
     rq->io_fn = fn;
     rq->job_rc = 0;
     rq->job.run = io_run;
+    rq->job.run_many = NULL;
+    rq->job.batch = NULL;
     rq->job.done = io_done;
     pool_submit(rq->app->io, &rq->job);
 }

@@ -98,6 +98,11 @@ static int open_database(const config_t *cfg, const char *url, app_t *app, err_t
         readers = app->nthreads * 8 < 8 ? 8 : app->nthreads * 8;
     if ((app->readers = pool_new_ctx(readers, reader_conn_new, reader_conn_free, app->db)) == NULL)
         return err_set(e, ERR_NOMEM, "cannot start the database readers");
+    /* object lookups (locate, HEAD, download) have threads of their own, few so that lookups
+     * queue up behind them and share round trips (rq_read_batched), and apart from the readers
+     * so that slow searches never hold them up */
+    if ((app->lookups = pool_new_ctx(app->nthreads, reader_conn_new, reader_conn_free, app->db)) == NULL)
+        return err_set(e, ERR_NOMEM, "cannot start the database lookup threads");
     return 0;
 }
 
@@ -115,6 +120,7 @@ static void teardown(server_t *s)
     read_audit_stop(app->reads); /* queued read entries first, so the last checkpoint covers them */
     maint_stop(s->maint);
     pool_free(app->io);
+    pool_free(app->lookups);
     pool_free(app->readers);
     db_writer_stop(app->writer);
     stores_free(app->stores);

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 typedef struct worker {
@@ -20,29 +21,66 @@ struct pool {
     bool stopping;
     size_t n;
     void (*ctx_free)(void *ctx);
+    atomic_uint_fast64_t batches, batched_jobs; /* run_many calls, and the jobs they ran */
     worker_t workers[];
 };
+
+/* How far down the queue a batch looks for jobs like its first (bounds the time under the lock). */
+#define POOL_BATCH_SCAN 256
+
+/* Moves the queued jobs that batch with jobs[0] (at most POOL_BATCH_MAX in all) into jobs.
+ * Called with the lock held. Returns how many jobs there are now. */
+static size_t take_batch(pool_t *p, pool_job_t **jobs)
+{
+    size_t n = 1, looked = 0;
+    pool_job_t *prev = NULL, *j = p->head;
+    while (j != NULL && n < POOL_BATCH_MAX && looked++ < POOL_BATCH_SCAN) {
+        pool_job_t *next = j->next;
+        if (j->run_many == jobs[0]->run_many && j->batch == jobs[0]->batch) {
+            jobs[n++] = j;
+            if (prev)
+                prev->next = next;
+            else
+                p->head = next;
+            if (p->tail == j)
+                p->tail = prev;
+        } else {
+            prev = j;
+        }
+        j = next;
+    }
+    return n;
+}
 
 static void *worker(void *arg)
 {
     worker_t *self = arg;
     pool_t *p = self->p;
+    pool_job_t *jobs[POOL_BATCH_MAX];
     for (;;) {
+        size_t n = 0;
         pthread_mutex_lock(&p->mu);
         while (p->head == NULL && !p->stopping)
             pthread_cond_wait(&p->cv, &p->mu);
-        pool_job_t *job = p->head;
-        if (job) {
-            p->head = job->next;
+        if ((jobs[0] = p->head) != NULL) {
+            p->head = jobs[0]->next;
             if (p->head == NULL)
                 p->tail = NULL;
+            n = jobs[0]->run_many ? take_batch(p, jobs) : 1;
         }
         pthread_mutex_unlock(&p->mu);
-        if (job == NULL)
+        if (n == 0)
             return NULL; /* stopping and drained */
-        job->thread_ctx = self->ctx;
-        job->run(job);
-        job->done(job);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->thread_ctx = self->ctx;
+        if (jobs[0]->run_many) {
+            atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&p->batched_jobs, n, memory_order_relaxed);
+            jobs[0]->run_many(jobs, n);
+        } else
+            jobs[0]->run(jobs[0]);
+        for (size_t i = 0; i < n; i++)
+            jobs[i]->done(jobs[i]);
     }
 }
 
@@ -91,6 +129,12 @@ void pool_submit(pool_t *p, pool_job_t *job)
     p->tail = job;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
+}
+
+void pool_batch_stats(pool_t *p, uint64_t *batches, uint64_t *jobs)
+{
+    *batches = p ? atomic_load_explicit(&p->batches, memory_order_relaxed) : 0;
+    *jobs = p ? atomic_load_explicit(&p->batched_jobs, memory_order_relaxed) : 0;
 }
 
 void pool_free(pool_t *p)

@@ -11,6 +11,8 @@ failing under load. Starts its own throwaway PostgreSQL 15 cluster (tests/env/po
   - PostgreSQL stopped (fast, then immediate) under load: requests fail fast with 503
     `unavailable` (never beyond database_timeout_ms, never a 500 or a wrong answer), loci
     reconnects by itself, and every acknowledged write is there afterwards;
+  - object lookups queued behind a busy database share round trips (one statement for many
+    keys), and each request still gets its own object or 404, whatever its key holds;
   - a replica serves lists when fresh (proven by its paused replay), never for a tenant's own
     just-made writes (read-your-writes), and is skipped when behind or down.
 """
@@ -295,6 +297,73 @@ def cluster_pids(pgdir):
     return pids
 
 
+def lookup_counters(srv):
+    r = srv.request("GET", "/metrics")
+    vals = {}
+    for line in r.body.decode().splitlines() if r.status == 200 else []:
+        if line.startswith(("loci_db_lookups_total ", "loci_db_lookup_round_trips_total ")):
+            name, v = line.split()
+            vals[name] = int(v)
+    return vals.get("loci_db_lookups_total", 0), vals.get("loci_db_lookup_round_trips_total", 0)
+
+
+def test_lookup_batches(a, b, tok, pgdir):
+    """Lookups that queue while PostgreSQL is briefly frozen (well under the timeout) go out
+    together once it answers: fewer round trips than lookups, and every request gets exactly
+    its own object (keys that matter to an array literal included) or its own 404."""
+    import signal
+    keys = ["lb/%02d" % i for i in range(24)] + ['lb/quote"d', "lb/back\\slash", "lb/{brace},comma", "lb/NULL",
+                                                  "lb/ünï cödé", "lb/sp ace"]
+    ids = {}
+    for i, k in enumerate(keys):
+        _, c = a.put_object(tok, k, b"lookup %d" % i)
+        ids[k] = c.json["object"]["id"] if c is not None and c.status == 200 else None
+    rep.check("lookup_batch_setup", all(ids.values()), ids)
+    asks = [(k, k) for k in keys] + [("lb/missing/%d" % i, None) for i in range(10)] + [("lb/NULL ", None)]
+    before = [lookup_counters(s) for s in (a, b)]
+    results = {}
+
+    def ask(n, key):
+        c = Server.__new__(Server)  # a connection of its own
+        c.port, c._conn = (a if n % 2 == 0 else b).port, None
+        try:
+            results[(n, key)] = obj(c, tok, key)
+        except Exception as e:
+            results[(n, key)] = harness.Response(0, [], repr(e).encode())
+
+    pids = cluster_pids(pgdir)
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    threads = []
+    try:
+        for n, (key, _) in enumerate(asks * 2):
+            t = threading.Thread(target=ask, args=(n, key))
+            t.start()
+            threads.append(t)
+        time.sleep(0.8)  # every request queued behind the lookups PostgreSQL holds
+    finally:
+        for p in pids:
+            os.kill(p, signal.SIGCONT)
+    for t in threads:
+        t.join()
+    bad = []
+    for (n, key), r in sorted(results.items()):
+        want = ids.get(key)
+        if want is None:
+            ok = r.status == 404 and r.json.get("error", {}).get("code") == "not_found"
+        else:
+            ok = r.status == 200 and r.json.get("id") == want and r.json.get("key") == key
+        if not ok:
+            bad.append((key, r))
+    rep.check("lookup_batch_each_gets_its_own_answer", len(results) == 2 * len(asks) and not bad, bad[:3])
+    after = [lookup_counters(s) for s in (a, b)]
+    lookups = sum(x[0] - y[0] for x, y in zip(after, before))
+    trips = sum(x[1] - y[1] for x, y in zip(after, before))
+    rep.check("lookup_batch_counted", lookups >= 2 * len(asks), (lookups, trips))
+    rep.check("lookup_batch_shared_round_trips", 0 < trips < lookups / 2, (lookups, trips))
+    print("lookup batches: %d lookups in %d round trips" % (lookups, trips), file=sys.stderr)
+
+
 def test_freeze(a, b, tok, pgdir):
     """PostgreSQL stops answering (its processes SIGSTOPped: connections stay open, nothing
     comes back): requests get 503 unavailable within about database_timeout_ms, not a hang."""
@@ -457,6 +526,7 @@ def main():
         rep.run("audit", test_audit, a, b, data, url)
         for mode in ("fast", "immediate"):
             rep.run("faults_" + mode, test_faults, a, b, tok, pgdir, mode)
+        rep.run("lookup_batches", test_lookup_batches, a, b, tok, pgdir)
         rep.run("faults_freeze", test_freeze, a, b, tok, pgdir)
         rep.run("audit_after_faults", test_audit, a, b, data, url)
         rep.run("replica", test_replica, data, url, rurl, b, tok, pgdir)

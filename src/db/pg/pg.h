@@ -36,6 +36,12 @@
     X(OBJECT_GET, "SELECT o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, o.updated_at, "        \
                   "l.store, l.name, l.state, l.mp_id FROM objects o LEFT JOIN locations l ON l.tenant = o.tenant "                 \
                   "AND l.object_id = o.id WHERE o.tenant = $1 AND o.key = $2 ORDER BY l.store")                                    \
+    /* many lookups in one statement: $1 tenants, $2 keys; rows say which lookup (1-based) they answer */                        \
+    X(OBJECT_GET_MANY, "SELECT x.i, o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, "           \
+                       "o.updated_at, l.store, l.name, l.state, l.mp_id "                                                          \
+                       "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(tenant, key, i) "                                 \
+                       "JOIN objects o ON o.tenant = x.tenant AND o.key = x.key "                                                  \
+                       "LEFT JOIN locations l ON l.tenant = o.tenant AND l.object_id = o.id ORDER BY x.i, l.store")               \
     X(UPLOAD_GET, "SELECT u.key, u.cond, u.cond_version, u.version, u.size, u.content_type, u.sha256, u.tags, u.attrs, "           \
                   "u.created_at, u.expires_at, u.part_size, u.parts, u.subject, l.store, l.name, l.state, l.mp_id "                \
                   "FROM uploads u LEFT JOIN locations l ON l.tenant = u.tenant AND l.object_id = u.id "                            \
@@ -279,6 +285,7 @@ int pg_read_tenant_get(db_conn_t *c, const char *id, tenant_t *out, arena_t *a, 
 int pg_read_tenant_list(db_conn_t *c, tenant_t **out, size_t *n, arena_t *a, err_t *e);
 int pg_read_store_list(db_conn_t *c, db_store_row_t **out, size_t *n, arena_t *a, err_t *e);
 int pg_read_object_get(db_conn_t *c, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e);
+void pg_read_object_get_many(db_conn_t *c, db_object_get_t *gets, size_t n);
 int pg_read_upload_get(db_conn_t *c, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e);
 int pg_read_object_list(db_conn_t *c, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
                         err_t *e);

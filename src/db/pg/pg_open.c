@@ -217,6 +217,7 @@ const db_vt_t pg_vt = {
     .tenant_list = pg_read_tenant_list,
     .store_list = pg_read_store_list,
     .object_get = pg_read_object_get,
+    .object_get_many = pg_read_object_get_many,
     .upload_get = pg_read_upload_get,
     .object_list = pg_read_object_list,
     .erasure_list = pg_read_erasure_list,

@@ -142,12 +142,12 @@ int pg_read_store_list(db_conn_t *conn, db_store_row_t **out, size_t *n, arena_t
     return 0;
 }
 
-void pg_locations_from(const PGresult *r, int first, object_t *o, arena_t *a)
+/* Locations from rows [from, to) of r, columns first..first+3 (store, name, state, mp_id). */
+static void locations_rows(const PGresult *r, int first, int from, int to, object_t *o, arena_t *a)
 {
-    int rows = PQntuples(r);
-    o->locs = arena_calloc(a, rows ? (size_t)rows : 1, sizeof(location_t));
+    o->locs = arena_calloc(a, to > from ? (size_t)(to - from) : 1, sizeof(location_t));
     o->nlocs = 0;
-    for (int i = 0; i < rows; i++) {
+    for (int i = from; i < to; i++) {
         if (pg_null(r, i, first))
             continue;
         location_t *l = &o->locs[o->nlocs++];
@@ -158,19 +158,24 @@ void pg_locations_from(const PGresult *r, int first, object_t *o, arena_t *a)
     }
 }
 
-/* The object columns id, version, size, content_type, sha256, tags, attrs, created_at,
- * updated_at starting at column first of row 0. */
-static void read_object_cols(const PGresult *r, int first, object_t *o, arena_t *a)
+void pg_locations_from(const PGresult *r, int first, object_t *o, arena_t *a)
 {
-    o->id = pg_text(r, 0, first, a);
-    o->version = pg_i64(r, 0, first + 1);
-    o->size = pg_i64(r, 0, first + 2);
-    o->content_type = pg_text(r, 0, first + 3, a);
-    o->sha256 = pg_text(r, 0, first + 4, a);
-    o->tags_json = pg_text(r, 0, first + 5, a);
-    o->attrs_json = pg_text(r, 0, first + 6, a);
-    o->created_at = pg_i64(r, 0, first + 7);
-    o->updated_at = pg_i64(r, 0, first + 8);
+    locations_rows(r, first, 0, PQntuples(r), o, a);
+}
+
+/* The object columns id, version, size, content_type, sha256, tags, attrs, created_at,
+ * updated_at starting at column first of a row. */
+static void read_object_cols(const PGresult *r, int row, int first, object_t *o, arena_t *a)
+{
+    o->id = pg_text(r, row, first, a);
+    o->version = pg_i64(r, row, first + 1);
+    o->size = pg_i64(r, row, first + 2);
+    o->content_type = pg_text(r, row, first + 3, a);
+    o->sha256 = pg_text(r, row, first + 4, a);
+    o->tags_json = pg_text(r, row, first + 5, a);
+    o->attrs_json = pg_text(r, row, first + 6, a);
+    o->created_at = pg_i64(r, row, first + 7);
+    o->updated_at = pg_i64(r, row, first + 8);
     o->pending = false;
 }
 
@@ -190,10 +195,65 @@ int pg_read_object_get(db_conn_t *conn, const char *tenant, const char *key, obj
     memset(out, 0, sizeof(*out));
     out->tenant = tenant;
     out->key = key;
-    read_object_cols(r, 0, out, a);
+    read_object_cols(r, 0, 0, out, a);
     pg_locations_from(r, 9, out, a);
     PQclear(r);
     return 0;
+}
+
+void pg_read_object_get_many(db_conn_t *conn, db_object_get_t *gets, size_t n)
+{
+    buf_t tenants = BUF_INIT, keys = BUF_INIT;
+    pg_params_t p;
+    err_t e = {0};
+    pg_array_begin(&tenants);
+    pg_array_begin(&keys);
+    for (size_t i = 0; i < n; i++) {
+        pg_array_text(&tenants, gets[i].tenant);
+        pg_array_text(&keys, gets[i].key);
+    }
+    pg_array_end(&tenants);
+    pg_array_end(&keys);
+    pg_params_init(&p);
+    pg_param_buf(&p, &tenants);
+    pg_param_buf(&p, &keys);
+    PGresult *r = pg_stmt(&PG_CONN(conn)->link, PG_OBJECT_GET_MANY, &p, "object lookup", &e);
+    buf_release(&tenants);
+    buf_release(&keys);
+    if (r == NULL) {
+        if (e.code == 0)
+            err_set(&e, ERR_UNAVAILABLE, "object lookup failed");
+        for (size_t i = 0; i < n; i++) {
+            if (e.code == ERR_UNAVAILABLE) {
+                /* the database is out of reach: that is every lookup's answer */
+                *gets[i].err = e;
+                gets[i].rc = ERR_UNAVAILABLE;
+            } else {
+                /* something in one lookup was refused: each on its own, so only that one fails */
+                gets[i].rc = pg_read_object_get(conn, gets[i].tenant, gets[i].key, gets[i].out, gets[i].arena, gets[i].err);
+            }
+        }
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        gets[i].rc = ERR_NOT_FOUND;
+    int rows = PQntuples(r);
+    for (int row = 0; row < rows;) {
+        int64_t i = pg_i64(r, row, 0) - 1, end = row + 1;
+        while (end < rows && pg_i64(r, (int)end, 0) - 1 == i)
+            end++;
+        if (i >= 0 && (size_t)i < n && gets[i].rc == ERR_NOT_FOUND) {
+            db_object_get_t *g = &gets[i];
+            memset(g->out, 0, sizeof(*g->out));
+            g->out->tenant = g->tenant;
+            g->out->key = g->key;
+            read_object_cols(r, row, 1, g->out, g->arena);
+            locations_rows(r, 10, row, (int)end, g->out, g->arena);
+            g->rc = 0;
+        }
+        row = (int)end;
+    }
+    PQclear(r);
 }
 
 void pg_upload_from(const PGresult *r, const char *tenant, const char *upload_id, upload_t *out, arena_t *a)

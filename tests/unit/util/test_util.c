@@ -1,6 +1,7 @@
 /*
  * test_util.c - encodings, buffers, the JSON writer, crypto wrappers and time formats.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "util/enc.h"
 #include "util/err.h"
 #include "util/jsonw.h"
+#include "util/pool.h"
 #include "util/timeutil.h"
 
 TEST(util_hex)
@@ -191,4 +193,115 @@ TEST(util_err_table)
     err_t e;
     CHECK_INT(err_set(&e, ERR_CONFLICT, "store '%s' busy", "s1"), ERR_CONFLICT);
     CHECK_STR(e.msg, "store 's1' busy");
+}
+
+/* --- pool batches: one thread, held busy while the queue fills, then released --- */
+
+typedef struct tjob {
+    pool_job_t job;
+    int id;
+    int ran;      /* times run (alone or in a batch) */
+    int batch_no; /* which run_many call ran it (0: run alone) */
+    int batch_pos;
+} tjob_t;
+
+static pthread_mutex_t tp_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tp_cv = PTHREAD_COND_INITIALIZER;
+static int tp_open, tp_done, tp_batches, tp_sizes[16];
+
+static void tp_block(pool_job_t *j)
+{
+    (void)j;
+    pthread_mutex_lock(&tp_mu);
+    while (!tp_open)
+        pthread_cond_wait(&tp_cv, &tp_mu);
+    pthread_mutex_unlock(&tp_mu);
+}
+
+static void tp_run(pool_job_t *j)
+{
+    ((tjob_t *)j)->ran++;
+}
+
+static void tp_many(pool_job_t **jobs, size_t n)
+{
+    int no = ++tp_batches;
+    if (no < 16)
+        tp_sizes[no] = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        tjob_t *t = (tjob_t *)jobs[i];
+        t->ran++;
+        t->batch_no = no;
+        t->batch_pos = (int)i;
+    }
+}
+
+static void tp_finish(pool_job_t *j)
+{
+    (void)j;
+    pthread_mutex_lock(&tp_mu);
+    tp_done++;
+    pthread_cond_broadcast(&tp_cv);
+    pthread_mutex_unlock(&tp_mu);
+}
+
+TEST(util_pool_batch)
+{
+    static char tag_a, tag_b; /* two tags: only their addresses matter */
+    enum { NA1 = 5, NPLAIN = 2, NB = 3, NA2 = 40, N = 1 + NA1 + NPLAIN + NB + NA2 };
+    tjob_t *jobs = calloc(N, sizeof(*jobs));
+    pool_t *p = pool_new(1);
+    CHECK(p != NULL);
+    for (int i = 0; i < N; i++) {
+        tjob_t *t = &jobs[i];
+        t->id = i;
+        t->job.done = tp_finish;
+        if (i == 0) { /* holds the only thread until the queue below is in place */
+            t->job.run = tp_block;
+        } else if (i <= NA1 || i > NA1 + NPLAIN + NB) {
+            t->job.run_many = tp_many;
+            t->job.batch = &tag_a;
+        } else if (i <= NA1 + NPLAIN) {
+            t->job.run = tp_run;
+        } else {
+            t->job.run_many = tp_many;
+            t->job.batch = &tag_b;
+        }
+        pool_submit(p, &t->job);
+    }
+    pthread_mutex_lock(&tp_mu);
+    tp_open = 1;
+    pthread_cond_broadcast(&tp_cv);
+    while (tp_done < N)
+        pthread_cond_wait(&tp_cv, &tp_mu);
+    pthread_mutex_unlock(&tp_mu);
+
+    /* every job ran once; the first A job took the 32 A jobs nearest the head, jumping the
+     * plain and B jobs; then the plain ones alone, the three B jobs together, the last A jobs */
+    for (int i = 1; i < N; i++)
+        CHECK_INT(jobs[i].ran, 1);
+    CHECK_INT(tp_batches, 3);
+    CHECK_INT(tp_sizes[1], POOL_BATCH_MAX);
+    CHECK_INT(tp_sizes[2], NB);
+    CHECK_INT(tp_sizes[3], NA1 + NA2 - POOL_BATCH_MAX);
+    for (int i = 1; i <= NA1; i++) {
+        CHECK_INT(jobs[i].batch_no, 1);
+        CHECK_INT(jobs[i].batch_pos, i - 1); /* queue order within a batch */
+    }
+    for (int i = NA1 + 1; i <= NA1 + NPLAIN; i++)
+        CHECK_INT(jobs[i].batch_no, 0);
+    for (int i = NA1 + NPLAIN + 1; i <= NA1 + NPLAIN + NB; i++)
+        CHECK_INT(jobs[i].batch_no, 2);
+    int first_a2 = NA1 + NPLAIN + NB + 1;
+    for (int i = first_a2; i < N; i++) {
+        int k = i - first_a2; /* the k-th job of the second run of A jobs */
+        CHECK_INT(jobs[i].batch_no, k < POOL_BATCH_MAX - NA1 ? 1 : 3);
+        CHECK_INT(jobs[i].batch_pos, k < POOL_BATCH_MAX - NA1 ? NA1 + k : k - (POOL_BATCH_MAX - NA1));
+    }
+    uint64_t batches, batched;
+    pool_batch_stats(p, &batches, &batched);
+    CHECK_INT(batches, 3);
+    CHECK_INT(batched, NA1 + NB + NA2);
+    pool_free(p);
+    free(jobs);
 }
