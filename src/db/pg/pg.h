@@ -36,12 +36,12 @@
     X(OBJECT_GET, "SELECT o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, o.updated_at, "        \
                   "l.store, l.name, l.state, l.mp_id FROM objects o LEFT JOIN locations l ON l.tenant = o.tenant "                 \
                   "AND l.object_id = o.id WHERE o.tenant = $1 AND o.key = $2 ORDER BY l.store")                                    \
-    /* many lookups in one statement: $1 tenants, $2 keys; rows say which lookup (1-based) they answer */                        \
-    X(OBJECT_GET_MANY, "SELECT x.i, o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, "           \
+    /* many lookups in one statement: $1 tenants, $2 keys; rows say which lookup (1-based) they answer */                          \
+    X(OBJECT_GET_MANY, "SELECT x.i, o.id, o.version, o.size, o.content_type, o.sha256, o.tags, o.attrs, o.created_at, "            \
                        "o.updated_at, l.store, l.name, l.state, l.mp_id "                                                          \
                        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(tenant, key, i) "                                 \
                        "JOIN objects o ON o.tenant = x.tenant AND o.key = x.key "                                                  \
-                       "LEFT JOIN locations l ON l.tenant = o.tenant AND l.object_id = o.id ORDER BY x.i, l.store")               \
+                       "LEFT JOIN locations l ON l.tenant = o.tenant AND l.object_id = o.id ORDER BY x.i, l.store")                \
     X(UPLOAD_GET, "SELECT u.key, u.cond, u.cond_version, u.version, u.size, u.content_type, u.sha256, u.tags, u.attrs, "           \
                   "u.created_at, u.expires_at, u.part_size, u.parts, u.subject, l.store, l.name, l.state, l.mp_id "                \
                   "FROM uploads u LEFT JOIN locations l ON l.tenant = u.tenant AND l.object_id = u.id "                            \
