@@ -166,11 +166,22 @@ def test_search_hostile_tags(srv, tok, n=60):
         _, c = srv.put_object(tok, key, b"", tags=model[key])
         assert c is not None and c.status == 200, c
 
-    def search(filters):
+    def search(filters, paged=False):
+        """One page of 1000 under the prefix, or (paged) pages of 3 with no prefix: the
+        cursor's exclusive lower bound and no upper bound."""
         q = "&".join("tag.%s=%s" % (urllib.parse.quote(k, safe=""), urllib.parse.quote(v, safe=""))
-                     for k, v in filters) + "&prefix=ht/&limit=1000"
-        r = srv.request("GET", "/v1/objects?" + q, token=tok)
-        return r.status, [o["key"] for o in r.json.get("objects", [])] if r.status == 200 else r.json
+                     for k, v in filters) + ("&limit=3" if paged else "&prefix=ht/&limit=1000")
+        keys, cursor = [], None
+        for _ in range(100):
+            r = srv.request("GET", "/v1/objects?" + q + ("&cursor=" + urllib.parse.quote(cursor, safe="") if cursor else ""),
+                            token=tok)
+            if r.status != 200:
+                return r.status, r.json
+            keys += [o["key"] for o in r.json["objects"] if o["key"].startswith("ht/")]  # (other tests' objects)
+            cursor = r.json.get("next_cursor")
+            if not cursor:
+                break
+        return 200, keys
 
     def check_all(label):
         bad = []
@@ -183,9 +194,10 @@ def test_search_hostile_tags(srv, tok, n=60):
             if len(filters) < 2:
                 filters[rng.choice([k for k in keys_k if k not in filters])] = rng.choice(alphabet)
             want = sorted(k for k, t in model.items() if all(t.get(fk) == fv for fk, fv in filters.items()))
-            got = search(sorted(filters.items()))
+            paged = rng.random() < 0.3
+            got = search(sorted(filters.items()), paged)
             if got != (200, want):
-                bad.append((sorted(filters.items()), got, want))
+                bad.append((sorted(filters.items()), paged, got, want))
         rep.check("multi_tag_search_matches_model_" + label, not bad, bad[:3])
     check_all("after_put")
     for key in rng.sample(sorted(model), n // 2):

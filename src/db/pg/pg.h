@@ -158,13 +158,10 @@ typedef enum pg_stmt_id {
 } pg_stmt_id_t;
 
 /* List statements (by number of tag filters, upper bound or not, inclusive lower bound or not)
- * are prepared too, up to this many tag filters; more are sent unprepared. */
+ * are prepared too, up to this many tag filters; more are sent unprepared (and a search with
+ * more filters picks its driving filter with a round trip of its own first). */
 #define PG_LIST_CACHED 8
 #define PG_LIST_NSTMT  ((PG_LIST_CACHED + 1) * 4)
-/* ... and so are the probes that pick a search's driving tag filter (by number of filters and
- * upper bound or not), after the list statements. */
-#define PG_PROBE_FIRST (PG_NSTMT + PG_LIST_NSTMT)
-#define PG_PROBE_NSTMT ((PG_LIST_CACHED + 1) * 2)
 
 /* Most parameters one statement takes (list queries with many tag filters). */
 #define PG_MAX_PARAMS 128
@@ -201,7 +198,7 @@ typedef struct pg_link {
     int64_t retry_at;  /* monotonic ms: no connection attempt before this after a failure... */
     int64_t failed_at; /* ...unless another link connected since this one failed (pg_link.c) */
     int backoff_ms;
-    uint8_t prepared[PG_NSTMT + PG_LIST_NSTMT + PG_PROBE_NSTMT];
+    uint8_t prepared[PG_NSTMT + PG_LIST_NSTMT];
     char sqlstate[6]; /* of the last failed statement ("" for a lost connection) */
     bool lost;        /* the last failure lost the connection */
 } pg_link_t;
@@ -213,7 +210,7 @@ void pg_link_close(pg_link_t *l);
 int pg_link_connect(pg_link_t *l, err_t *e);
 
 /*
- * Runs a prepared statement (0 <= id < PG_NSTMT + PG_LIST_NSTMT + PG_PROBE_NSTMT; sql is its text, needed the
+ * Runs a prepared statement (0 <= id < PG_NSTMT + PG_LIST_NSTMT; sql is its text, needed the
  * first time on a connection), or with id -1 sql unprepared, with binary results. Returns the result (PQclear it) with status
  * TUPLES_OK or COMMAND_OK, or NULL with e set: ERR_UNAVAILABLE when the database cannot be
  * reached, timed out or the connection was lost (l->lost), ERR_CONFLICT for a unique
