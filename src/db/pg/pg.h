@@ -220,6 +220,17 @@ int pg_link_connect(pg_link_t *l, err_t *e);
 PGresult *pg_exec(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, err_t *e);
 /* pg_exec of one of PG_STATEMENTS. */
 PGresult *pg_stmt(pg_link_t *l, pg_stmt_id_t id, const pg_params_t *p, const char *what, err_t *e);
+/*
+ * Runs n of PG_STATEMENTS in one round trip (libpq's pipeline mode, one sync): ps[i] are the
+ * parameters of ids[i] (NULL: none). Inside a transaction, a statement that fails makes the
+ * server skip the ones after it, and the transaction is then aborted as with pg_stmt. Returns
+ * 0 with every result in out[] (PQclear each), or the error of the first statement that failed
+ * (*failed is its index, or n when the connection broke or timed out: l->lost), out[] all NULL.
+ * Like pg_exec, a connection found dead outside a transaction is reopened and the whole
+ * pipeline sent again once; the deadline (timeout_ms) covers the whole call.
+ */
+int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out, const char *what,
+                size_t *failed, err_t *e);
 /* Runs SQL text without parameters through the simple query protocol (several statements
  * allowed: schema changes, session settings). Returns 0 or an error. */
 int pg_simple(pg_link_t *l, const char *sql, const char *what, err_t *e);

@@ -3,11 +3,13 @@
  *
  * A batch is one READ COMMITTED transaction and one COMMIT (one WAL flush for every op in it):
  *
- *   BEGIN
- *   lock the chain heads of every tenant the ops name, in tenant order (HEADS_LOCK)
+ *   BEGIN, and lock the chain heads of every tenant the ops name, in tenant order (HEADS_LOCK)
  *   each op (pg_ops.c); its audit entry is chained in memory on the locked head
- *   insert the entries (one multi-row INSERT per few hundred), move the heads, add a marker
- *   COMMIT
+ *   insert the entries (one multi-row INSERT per few hundred), move the heads, add a marker,
+ *   and COMMIT
+ *
+ * The first line and the last are one round trip each (pg_pipeline): a write of one op costs
+ * two round trips plus its own statements.
  *
  * Holding a tenant's head from the start orders every batch that touches the tenant, on every
  * server, and taking all heads in one order keeps those batches from deadlocking. What can
@@ -17,7 +19,8 @@
  * fails alone with the error; a connection found dead before COMMIT runs it again on a new
  * one. A connection lost while COMMIT was on its way leaves the outcome unknown: the writer
  * reconnects and looks for the batch's marker in loci_commits, which exists if and only if the
- * transaction committed; if it cannot tell, the batch fails (never a success it cannot prove).
+ * transaction committed; if it did not, the batch runs again; if it cannot tell, the batch fails
+ * (never a success it cannot prove).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,23 +54,9 @@ static int cmp_tenant(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* Locks the heads of tenants[0..n) (sorted, without repeats) and adds them to the batch. */
-static int heads_lock(pg_batch_t *b, const char **tenants, size_t n)
+/* Adds the heads a HEADS_LOCK returned to the batch. */
+static void heads_take(pg_batch_t *b, PGresult *r)
 {
-    if (n == 0)
-        return 0;
-    buf_t arr = BUF_INIT;
-    pg_array_begin(&arr);
-    for (size_t i = 0; i < n; i++)
-        pg_array_text(&arr, tenants[i]);
-    pg_array_end(&arr);
-    pg_params_t p;
-    pg_params_init(&p);
-    pg_param_buf(&p, &arr);
-    PGresult *r = pg_batch_stmt(b, PG_HEADS_LOCK, &p, "lock audit chains");
-    buf_release(&arr);
-    if (r == NULL)
-        return b->fatal;
     int rows = PQntuples(r);
     if (b->nheads + (size_t)rows > b->capheads) {
         size_t cap = b->capheads ? b->capheads : 64;
@@ -86,7 +75,56 @@ static int heads_lock(pg_batch_t *b, const char **tenants, size_t n)
         pg_fixed(r, i, 2, h->hash, AUDIT_HASH_LEN); /* a new chain's empty hash gives zeros */
         h->dirty = false;
     }
+}
+
+/* HEADS_LOCK's parameter: the tenants as an array (arr must outlive the call). */
+static void heads_params(const char **tenants, size_t n, buf_t *arr, pg_params_t *p)
+{
+    pg_array_begin(arr);
+    for (size_t i = 0; i < n; i++)
+        pg_array_text(arr, tenants[i]);
+    pg_array_end(arr);
+    pg_params_init(p);
+    pg_param_buf(p, arr);
+}
+
+/* Locks the heads of tenants[0..n) (sorted, without repeats) and adds them to the batch. */
+static int heads_lock(pg_batch_t *b, const char **tenants, size_t n)
+{
+    if (n == 0)
+        return 0;
+    buf_t arr = BUF_INIT;
+    pg_params_t p;
+    heads_params(tenants, n, &arr, &p);
+    PGresult *r = pg_batch_stmt(b, PG_HEADS_LOCK, &p, "lock audit chains");
+    buf_release(&arr);
+    if (r == NULL)
+        return b->fatal;
+    heads_take(b, r);
     PQclear(r);
+    return 0;
+}
+
+/* BEGIN, and the heads of tenants[0..n) locked, in one round trip. Returns 0, or the error
+ * with b->fatal set and *began telling whether the transaction is open (to be rolled back). */
+static int begin_locked(pg_batch_t *b, const char **tenants, size_t n, bool *began)
+{
+    buf_t arr = BUF_INIT;
+    pg_params_t p;
+    heads_params(tenants, n, &arr, &p);
+    const pg_stmt_id_t ids[2] = {PG_TX_BEGIN, PG_HEADS_LOCK};
+    const pg_params_t *ps[2] = {NULL, &p};
+    PGresult *res[2];
+    size_t failed;
+    int rc = pg_pipeline(b->l, n ? 2 : 1, ids, ps, res, "begin", &failed, &b->fatal_err);
+    buf_release(&arr);
+    *began = rc == 0 || (failed > 0 && !b->l->lost);
+    if (rc != 0)
+        return b->fatal = rc;
+    if (n)
+        heads_take(b, res[1]);
+    PQclear(res[0]);
+    PQclear(n ? res[1] : NULL);
     return 0;
 }
 
@@ -98,13 +136,9 @@ static pg_head_t *head_find(pg_batch_t *b, const char *tenant)
     return NULL;
 }
 
-int pg_batch_flush(pg_batch_t *b)
+/* AUDIT_INSERT's parameters for the entries appended so far (a[9] released by the caller). */
+static void flush_params(pg_batch_t *b, buf_t a[9], pg_params_t *p)
 {
-    if (b->fatal)
-        return b->fatal;
-    if (b->nents == 0)
-        return 0;
-    buf_t a[9];
     for (int i = 0; i < 9; i++) {
         buf_init(&a[i], 0);
         pg_array_begin(&a[i]);
@@ -121,20 +155,35 @@ int pg_batch_flush(pg_batch_t *b)
         pg_array_bytes(&a[7], e->prev_hash, AUDIT_HASH_LEN);
         pg_array_bytes(&a[8], e->hash, AUDIT_HASH_LEN);
     }
-    pg_params_t p;
-    pg_params_init(&p);
+    pg_params_init(p);
     for (int i = 0; i < 9; i++) {
         pg_array_end(&a[i]);
-        pg_param_buf(&p, &a[i]);
+        pg_param_buf(p, &a[i]);
     }
+}
+
+static void flushed(pg_batch_t *b)
+{
+    b->nents = 0;
+    arena_release(&b->ents_arena);
+}
+
+int pg_batch_flush(pg_batch_t *b)
+{
+    if (b->fatal)
+        return b->fatal;
+    if (b->nents == 0)
+        return 0;
+    buf_t a[9];
+    pg_params_t p;
+    flush_params(b, a, &p);
     PGresult *r = pg_batch_stmt(b, PG_AUDIT_INSERT, &p, "audit entries");
     for (int i = 0; i < 9; i++)
         buf_release(&a[i]);
     if (r == NULL)
         return b->fatal;
     PQclear(r);
-    b->nents = 0;
-    arena_release(&b->ents_arena);
+    flushed(b);
     return 0;
 }
 
@@ -204,45 +253,70 @@ typedef enum op_state {
     OP_FAILED,    /* out of the batch, with its rc and err */
 } op_state_t;
 
-/* Writes the moved heads, removes the ones still without an entry, and writes the commit
- * marker (one statement). */
-static int batch_end(pg_batch_t *b, int64_t marker)
+/* BATCH_END's parameters: the moved heads, the ones still without an entry, and the commit
+ * marker (bufs[4] released by the caller). */
+static void batch_end_params(pg_batch_t *b, int64_t marker, buf_t bufs[4], pg_params_t *p)
 {
-    buf_t t = BUF_INIT, s = BUF_INIT, h = BUF_INIT, empty = BUF_INIT;
-    pg_array_begin(&t);
-    pg_array_begin(&s);
-    pg_array_begin(&h);
-    pg_array_begin(&empty);
+    buf_t *t = &bufs[0], *s = &bufs[1], *h = &bufs[2], *empty = &bufs[3];
+    for (int i = 0; i < 4; i++) {
+        buf_init(&bufs[i], 0);
+        pg_array_begin(&bufs[i]);
+    }
     for (size_t i = 0; i < b->nheads; i++) {
         if (!b->heads[i].dirty) {
             if (b->heads[i].seq == 0) /* made by this batch's lock, or left over: no entry yet */
-                pg_array_text(&empty, b->heads[i].tenant);
+                pg_array_text(empty, b->heads[i].tenant);
             continue;
         }
-        pg_array_text(&t, b->heads[i].tenant);
-        pg_array_i64(&s, b->heads[i].seq);
-        pg_array_bytes(&h, b->heads[i].hash, AUDIT_HASH_LEN);
+        pg_array_text(t, b->heads[i].tenant);
+        pg_array_i64(s, b->heads[i].seq);
+        pg_array_bytes(h, b->heads[i].hash, AUDIT_HASH_LEN);
     }
-    pg_array_end(&t);
-    pg_array_end(&s);
-    pg_array_end(&h);
-    pg_array_end(&empty);
-    pg_params_t p;
-    pg_params_init(&p);
-    pg_param_buf(&p, &t);
-    pg_param_buf(&p, &s);
-    pg_param_buf(&p, &h);
-    pg_param_i64(&p, marker);
-    pg_param_i64(&p, time_now_ms());
-    pg_param_buf(&p, &empty);
-    PGresult *r = pg_batch_stmt(b, PG_BATCH_END, &p, "audit heads");
-    buf_release(&empty);
-    buf_release(&t);
-    buf_release(&s);
-    buf_release(&h);
-    if (r == NULL)
-        return b->fatal;
-    PQclear(r);
+    for (int i = 0; i < 4; i++)
+        pg_array_end(&bufs[i]);
+    pg_params_init(p);
+    pg_param_buf(p, t);
+    pg_param_buf(p, s);
+    pg_param_buf(p, h);
+    pg_param_i64(p, marker);
+    pg_param_i64(p, time_now_ms());
+    pg_param_buf(p, empty);
+}
+
+/* The batch's end in one round trip: its remaining audit entries, the heads moved and the
+ * marker (BATCH_END), and COMMIT. Returns 0 (committed) or the error (b->fatal set); *failed
+ * is the index of the statement that failed, or the count when the connection was lost (and
+ * with it, possibly, the answer to a COMMIT that happened). *ncommit is COMMIT's index. */
+static int end_and_commit(pg_batch_t *b, int64_t marker, size_t *failed, size_t *ncommit)
+{
+    buf_t a[9], e[4];
+    pg_params_t ap, ep;
+    pg_stmt_id_t ids[3];
+    const pg_params_t *ps[3];
+    PGresult *res[3];
+    size_t k = 0;
+    bool ents = b->nents > 0;
+    if (ents) {
+        flush_params(b, a, &ap);
+        ids[k] = PG_AUDIT_INSERT;
+        ps[k++] = &ap;
+    }
+    batch_end_params(b, marker, e, &ep);
+    ids[k] = PG_BATCH_END;
+    ps[k++] = &ep;
+    ids[k] = PG_TX_COMMIT;
+    ps[k++] = NULL;
+    *ncommit = k - 1;
+    int rc = pg_pipeline(b->l, k, ids, ps, res, "commit", failed, &b->fatal_err);
+    for (int i = 0; ents && i < 9; i++)
+        buf_release(&a[i]);
+    for (int i = 0; i < 4; i++)
+        buf_release(&e[i]);
+    if (rc != 0)
+        return b->fatal = rc;
+    for (size_t i = 0; i < k; i++)
+        PQclear(res[i]);
+    flushed(b);
     return 0;
 }
 
@@ -304,13 +378,15 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
         if (u == 0 || strcmp(tenants[u - 1], tenants[i]) != 0)
             tenants[u++] = tenants[i];
 
-    PGresult *r = pg_batch_stmt(b, PG_TX_BEGIN, NULL, "begin");
-    if (r == NULL)
-        return b->l->lost || pg_retryable(b->l) ? RETRY : FAILED;
-    PQclear(r);
-    b->l->in_tx = true;
-    if (heads_lock(b, tenants, u) != 0)
+    PGresult *r;
+    bool began;
+    if (begin_locked(b, tenants, u, &began) != 0) {
+        if (!began)
+            return b->l->lost || pg_retryable(b->l) ? RETRY : FAILED;
+        b->l->in_tx = true;
         goto failed;
+    }
+    b->l->in_tx = true;
 
     for (size_t i = 0; i < n; i++) {
         db_write_t *w = ops[i];
@@ -391,25 +467,26 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
     int64_t marker;
     crypto_random(&marker, sizeof(marker));
     marker &= INT64_MAX;
-    if (pg_batch_flush(b) != 0 || batch_end(b, marker) != 0)
-        goto failed;
-    r = pg_stmt(b->l, PG_TX_COMMIT, NULL, "commit", &b->fatal_err);
-    b->l->in_tx = false;
-    if (r != NULL) {
-        PQclear(r);
+    size_t failed, ncommit;
+    if (end_and_commit(b, marker, &failed, &ncommit) == 0) {
+        b->l->in_tx = false;
         return COMMITTED;
     }
-    b->fatal = b->fatal_err.code;
+    if (!b->l->lost && failed < ncommit)
+        goto failed; /* a statement before COMMIT failed: the transaction is aborted, roll it back */
+    b->l->in_tx = false;
     if (!b->l->lost)
-        return pg_retryable(b->l) ? RETRY : FAILED; /* refused: rolled back */
-    /* the connection went while COMMIT was on its way: did it happen? */
+        return pg_retryable(b->l) ? RETRY : FAILED; /* COMMIT refused: rolled back */
+    /* the connection went with COMMIT sent or on its way: did it happen? */
     rc = committed_after_all(b, marker);
     if (rc == 1) {
         fprintf(stderr, "loci: database connection lost during COMMIT; the batch committed\n");
         return COMMITTED;
     }
-    fprintf(stderr, "loci: database connection lost during COMMIT; the batch %s\n",
-            rc == 0 ? "did not commit" : "may or may not have committed (reported as failed)");
+    if (rc == 0) /* certainly not: nothing of it stayed, so it can run again */
+        return RETRY;
+    fprintf(stderr, "loci: database connection lost during COMMIT; the batch may or may not have committed (reported as "
+                    "failed)\n");
     (void)db;
     return FAILED;
 failed:

@@ -437,6 +437,36 @@ static void stmt_name(int id, char out[16])
     snprintf(out, 16, "l%d", id);
 }
 
+/* Prepares statement id on the connection unless it was already. Returns 0 or the error (the
+ * connection dropped if it broke). */
+static int prepare_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, int64_t deadline, err_t *e)
+{
+    PGconn *pg = l->pg;
+    char name[16], msg[256];
+    bool timed_out = false;
+    PGresult *r;
+    if (l->prepared[id])
+        return 0;
+    stmt_name(id, name);
+    if (!PQsendPrepare(pg, name, sql, p->n, NULL) || flush_out(pg, deadline) != 0 ||
+        (r = collect(pg, deadline, &timed_out)) == NULL) {
+        if (timed_out || pg_mono_ms() >= deadline)
+            err_set(e, ERR_UNAVAILABLE, "database: %s: no answer within %d ms", what, l->timeout_ms);
+        else
+            err_set(e, ERR_UNAVAILABLE, "database: %s: %s", what, conn_message(pg, msg, sizeof(msg)));
+        lose(l);
+        return ERR_UNAVAILABLE;
+    }
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        int rc = statement_error(l, r, what, e);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    l->prepared[id] = 1;
+    return 0;
+}
+
 /* One attempt on an open connection, by the deadline. */
 static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, int64_t deadline,
                            err_t *e)
@@ -451,20 +481,8 @@ static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_param
 
     l->lost = false;
     l->sqlstate[0] = '\0';
-    if (id >= 0 && !l->prepared[id]) {
-        stmt_name(id, name);
-        if (!PQsendPrepare(pg, name, sql, p->n, NULL) || flush_out(pg, deadline) != 0)
-            goto broken;
-        if ((r = collect(pg, deadline, &timed_out)) == NULL)
-            goto broken;
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            statement_error(l, r, what, e);
-            PQclear(r);
-            return NULL;
-        }
-        PQclear(r);
-        l->prepared[id] = 1;
-    }
+    if (id >= 0 && prepare_once(l, id, sql, p, what, deadline, e) != 0)
+        return NULL;
     int ok;
     if (id >= 0) {
         stmt_name(id, name);
@@ -525,6 +543,118 @@ static const char *const SQL_TEXT[] = {
     PG_STATEMENTS(PG_TEXT)
 #undef PG_TEXT
 };
+
+/* One attempt at a pipeline on an open connection, by the deadline. Returns 0 with out[]
+ * filled, or the error of the first statement that failed (*failed says which; n when the
+ * connection broke) with out[] empty. */
+static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out,
+                         const char *what, int64_t deadline, size_t *failed, err_t *e)
+{
+    PGconn *pg = l->pg;
+    char name[16], msg[256];
+    bool timed_out = false;
+    static const pg_params_t none = {.n = 0};
+    int rc = 0;
+
+    l->lost = false;
+    l->sqlstate[0] = '\0';
+    *failed = n;
+    for (size_t i = 0; i < n; i++) { /* prepare what this connection has not seen yet (once) */
+        int prc = prepare_once(l, (int)ids[i], SQL_TEXT[ids[i]], ps[i] ? ps[i] : &none, what, deadline, e);
+        if (prc != 0) {
+            *failed = l->lost ? n : i;
+            return prc;
+        }
+    }
+    if (!PQenterPipelineMode(pg))
+        goto broken;
+    for (size_t i = 0; i < n; i++) {
+        const pg_params_t *p = ps[i] ? ps[i] : &none;
+        stmt_name((int)ids[i], name);
+        if (!PQsendQueryPrepared(pg, name, p->n, p->v, p->len, p->fmt, 1))
+            goto broken;
+    }
+    if (!PQpipelineSync(pg) || flush_out(pg, deadline) != 0)
+        goto broken;
+    for (size_t i = 0; i < n; i++) {
+        PGresult *r = collect(pg, deadline, &timed_out);
+        if (r == NULL)
+            goto broken;
+        ExecStatusType st = PQresultStatus(r);
+        if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+            rc = statement_error(l, r, what, e); /* the statements after it were skipped (PIPELINE_ABORTED) */
+            *failed = i;
+            PQclear(r);
+            if (l->pg == NULL) { /* the error dropped the connection */
+                for (size_t j = 0; j < i; j++) {
+                    PQclear(out[j]);
+                    out[j] = NULL;
+                }
+                return rc;
+            }
+            continue;
+        }
+        out[i] = r;
+    }
+    for (;;) { /* the sync's own result */
+        while (PQisBusy(pg)) {
+            int w = wait_socket(pg, POLLIN, deadline);
+            if (w == 0)
+                timed_out = true;
+            if (w <= 0 || PQconsumeInput(pg) == 0)
+                goto broken;
+        }
+        PGresult *r = PQgetResult(pg);
+        if (r == NULL)
+            continue;
+        bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync)
+            break;
+    }
+    if (!PQexitPipelineMode(pg))
+        goto broken;
+    if (rc != 0)
+        for (size_t i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+    return rc;
+broken:
+    for (size_t i = 0; i < n; i++) {
+        PQclear(out[i]);
+        out[i] = NULL;
+    }
+    if (timed_out || pg_mono_ms() >= deadline)
+        err_set(e, ERR_UNAVAILABLE, "database: %s: no answer within %d ms", what, l->timeout_ms);
+    else
+        err_set(e, ERR_UNAVAILABLE, "database: %s: %s", what, conn_message(pg, msg, sizeof(msg)));
+    lose(l);
+    *failed = n;
+    return ERR_UNAVAILABLE;
+}
+
+int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out, const char *what,
+                size_t *failed, err_t *e)
+{
+    int64_t deadline = pg_mono_ms() + l->timeout_ms;
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    for (int attempt = 0;; attempt++) {
+        bool had = l->pg != NULL;
+        if (link_connect(l, deadline, e) != 0) {
+            *failed = n;
+            return e->code;
+        }
+        int rc = pipeline_once(l, n, ids, ps, out, what, deadline, failed, e);
+        if (rc == 0)
+            return 0;
+        /* as pg_exec: a connection found dead outside a transaction is opened again once */
+        if (attempt == 0 && had && l->lost && !l->in_tx && pg_mono_ms() < deadline)
+            continue;
+        return rc;
+    }
+}
 
 PGresult *pg_stmt(pg_link_t *l, pg_stmt_id_t id, const pg_params_t *p, const char *what, err_t *e)
 {
