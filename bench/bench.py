@@ -27,7 +27,9 @@ loci on PostgreSQL: the same workloads with loci's metadata in a throwaway Postg
 (tests/env/postgres.sh, fsync on), loaded with `loci import` (the backend's multi-row INSERTs),
 against the reference figure of 195,000 transactions in 15 s on Aurora. BENCH_PG=0 skips it;
 BENCH_PG_ONLY=1 runs only it (its own table; BENCH_PG_OBJECTS, default BENCH_OBJECTS).
-BENCH_PG_READERS sets database_readers (default: loci's).
+BENCH_PG_READERS sets database_readers (default 4: two per event loop, for a PostgreSQL on the same
+two cores; loci's own default, eight per loop, is for a database across a network, where
+readers wait on latency rather than share the CPU; BENCH_PG_READERS=0 uses it).
 """
 import datetime
 import json
@@ -68,7 +70,7 @@ PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 PG = os.environ.get("BENCH_PG", "1") == "1"
 PG_ONLY = os.environ.get("BENCH_PG_ONLY") == "1"
 PG_OBJECTS = env_int("BENCH_PG_OBJECTS", OBJECTS)
-PG_READERS = os.environ.get("BENCH_PG_READERS", "")
+PG_READERS = os.environ.get("BENCH_PG_READERS", "4")
 AURORA_MIX_15S = 195000  # the reference deployment: 195,000 transactions in 15 s on Aurora
 BUILD = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build", "rel"))
 LOCI = os.environ.get("LOCI_BIN", os.path.join(BUILD, "loci"))
@@ -245,7 +247,7 @@ def loci_env(db=None):
     env = dict(os.environ, LOCI_ADMIN_TOKEN=ADMIN, LOCI_LOG_REQUESTS="false")
     if db:
         env["LOCI_DATABASE"] = db
-        if PG_READERS:
+        if PG_READERS not in ("", "0"):
             env["LOCI_DATABASE_READERS"] = PG_READERS
     return env
 
@@ -334,8 +336,10 @@ def pg_lines(G):
         lines.append(table_row(name, r, rate, unit))
 
     lines.append("loci on PostgreSQL 15 (throwaway cluster on the same machine, fsync on, default settings but "
-                 "shared_buffers 64MB): %d objects loaded with `loci import` in %.1f s (**%.0f objects/s**); database "
-                 "%.0f MB." % (G["objects"], G["import_secs"], G["import_rate"], G["db_mb"]))
+                 "shared_buffers 64MB; loci's `database_readers` %s): %d objects loaded with `loci import` in %.1f s "
+                 "(**%.0f objects/s**); database %.0f MB." % (
+                     PG_READERS if PG_READERS not in ("", "0") else "at its default", G["objects"], G["import_secs"],
+                     G["import_rate"], G["db_mb"]))
     lines.append("")
     lines.append("| workload | throughput | p50 ms | p99 ms | p99.9 ms | errors | generator CPU | server CPU | server CPU per request |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
