@@ -77,6 +77,17 @@ static void read_run(pool_job_t *job)
     rq->job_rc = rq->read_fn(rq, job->thread_ctx);
 }
 
+/* Hands rq to a pool (it holds a reference until the job is done); next runs on the loop
+ * thread afterwards (io_done posts it back). */
+static void submit(rq_t *rq, pool_t *pool, void (*next)(rq_t *rq, int rc))
+{
+    rq->refs++;
+    rq->next = next;
+    rq->job_rc = 0;
+    rq->job.done = io_done;
+    pool_submit(pool, &rq->job);
+}
+
 void rq_read(rq_t *rq, int (*fn)(rq_t *rq, db_conn_t *c), void (*next)(rq_t *rq, int rc))
 {
     if (rq->app->readers == NULL) {
@@ -88,24 +99,18 @@ void rq_read(rq_t *rq, int (*fn)(rq_t *rq, db_conn_t *c), void (*next)(rq_t *rq,
     /* a round trip to the database: on a reader thread, back through the loop's queue (h2o's
      * HTTP/1 stops reading a connection while its request is processed, so the request the
      * reader may look at stays as it is until the answer goes out) */
-    rq->refs++;
-    rq->next = next;
     rq->read_fn = fn;
-    rq->job_rc = 0;
     rq->job.run = read_run;
     rq->job.run_many = NULL;
     rq->job.batch = NULL;
-    rq->job.done = io_done;
-    pool_submit(rq->app->readers, &rq->job);
+    submit(rq, rq->app->readers, next);
 }
 
 static void read_run_many(pool_job_t **jobs, size_t n)
 {
     rq_t *rqs[POOL_BATCH_MAX];
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         rqs[i] = H2O_STRUCT_FROM_MEMBER(rq_t, job, jobs[i]);
-        rqs[i]->job_rc = 0;
-    }
     const rq_batch_read_t *b = jobs[0]->batch;
     if (n == 1)
         rqs[0]->job_rc = b->one(rqs[0], jobs[0]->thread_ctx);
@@ -119,14 +124,10 @@ void rq_read_batched(rq_t *rq, const rq_batch_read_t *b, void (*next)(rq_t *rq, 
         next(rq, b->one(rq, rq->th->conn));
         return;
     }
-    rq->refs++;
-    rq->next = next;
-    rq->job_rc = 0;
     rq->job.run = NULL;
     rq->job.run_many = read_run_many;
     rq->job.batch = b;
-    rq->job.done = io_done;
-    pool_submit(rq->app->lookups ? rq->app->lookups : rq->app->readers, &rq->job);
+    submit(rq, rq->app->lookups ? rq->app->lookups : rq->app->readers, next);
 }
 
 static void write_done(db_write_t *w)
@@ -164,15 +165,11 @@ static void io_done(pool_job_t *job)
 
 void rq_io(rq_t *rq, void (*fn)(rq_t *rq), void (*next)(rq_t *rq, int rc))
 {
-    rq->refs++;
-    rq->next = next;
     rq->io_fn = fn;
-    rq->job_rc = 0;
     rq->job.run = io_run;
     rq->job.run_many = NULL;
     rq->job.batch = NULL;
-    rq->job.done = io_done;
-    pool_submit(rq->app->io, &rq->job);
+    submit(rq, rq->app->io, next);
 }
 
 /* --- accessors --- */

@@ -432,6 +432,19 @@ static int statement_error(pg_link_t *l, PGresult *r, const char *what, err_t *e
     return code;
 }
 
+/* A connection that broke or gave no answer by the deadline: says which, and drops it.
+ * Returns ERR_UNAVAILABLE. */
+static int broken_link(pg_link_t *l, bool timed_out, int64_t deadline, const char *what, err_t *e)
+{
+    char msg[256];
+    if (timed_out || pg_mono_ms() >= deadline)
+        err_set(e, ERR_UNAVAILABLE, "database: %s: no answer within %d ms", what, l->timeout_ms);
+    else
+        err_set(e, ERR_UNAVAILABLE, "database: %s: %s", what, conn_message(l->pg, msg, sizeof(msg)));
+    lose(l);
+    return ERR_UNAVAILABLE;
+}
+
 static void stmt_name(int id, char out[16])
 {
     snprintf(out, 16, "l%d", id);
@@ -442,7 +455,7 @@ static void stmt_name(int id, char out[16])
 static int prepare_once(pg_link_t *l, int id, const char *sql, const pg_params_t *p, const char *what, int64_t deadline, err_t *e)
 {
     PGconn *pg = l->pg;
-    char name[16], msg[256];
+    char name[16];
     bool timed_out = false;
     PGresult *r;
     if (l->prepared[id])
@@ -450,12 +463,7 @@ static int prepare_once(pg_link_t *l, int id, const char *sql, const pg_params_t
     stmt_name(id, name);
     if (!PQsendPrepare(pg, name, sql, p->n, NULL) || flush_out(pg, deadline) != 0 ||
         (r = collect(pg, deadline, &timed_out)) == NULL) {
-        if (timed_out || pg_mono_ms() >= deadline)
-            err_set(e, ERR_UNAVAILABLE, "database: %s: no answer within %d ms", what, l->timeout_ms);
-        else
-            err_set(e, ERR_UNAVAILABLE, "database: %s: %s", what, conn_message(pg, msg, sizeof(msg)));
-        lose(l);
-        return ERR_UNAVAILABLE;
+        return broken_link(l, timed_out, deadline, what, e);
     }
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         int rc = statement_error(l, r, what, e);
@@ -472,7 +480,7 @@ static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_param
                            err_t *e)
 {
     PGconn *pg = l->pg;
-    char name[16], msg[256];
+    char name[16];
     bool timed_out = false;
     PGresult *r;
     static const pg_params_t none = {.n = 0};
@@ -504,11 +512,7 @@ static PGresult *exec_once(pg_link_t *l, int id, const char *sql, const pg_param
     }
     return r;
 broken:
-    if (timed_out || pg_mono_ms() >= deadline)
-        err_set(e, ERR_UNAVAILABLE, "database: %s: no answer within %d ms", what, l->timeout_ms);
-    else
-        err_set(e, ERR_UNAVAILABLE, "database: %s: %s", what, conn_message(pg, msg, sizeof(msg)));
-    lose(l);
+    broken_link(l, timed_out, deadline, what, e);
     return NULL;
 }
 
@@ -551,7 +555,7 @@ static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const 
                          const char *what, int64_t deadline, size_t *failed, err_t *e)
 {
     PGconn *pg = l->pg;
-    char name[16], msg[256];
+    char name[16];
     bool timed_out = false;
     static const pg_params_t none = {.n = 0};
     int rc = 0;
@@ -625,11 +629,7 @@ broken:
         PQclear(out[i]);
         out[i] = NULL;
     }
-    if (timed_out || pg_mono_ms() >= deadline)
-        err_set(e, ERR_UNAVAILABLE, "database: %s: no answer within %d ms", what, l->timeout_ms);
-    else
-        err_set(e, ERR_UNAVAILABLE, "database: %s: %s", what, conn_message(pg, msg, sizeof(msg)));
-    lose(l);
+    broken_link(l, timed_out, deadline, what, e);
     *failed = n;
     return ERR_UNAVAILABLE;
 }

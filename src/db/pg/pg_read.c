@@ -495,16 +495,23 @@ static void build_search_sql(size_t ntags, bool upper, bool inclusive, buf_t *b)
     buf_puts(b, ") t JOIN objects o ON o.tenant = $1 AND o.key = t.key ORDER BY t.key LIMIT $3");
 }
 
+/* The parameters every list statement starts with: $1 tenant, $2 lower bound, $3 limit, and
+ * $4 the upper bound if any. */
+static void list_params(pg_params_t *p, const char *tenant, const char *lower, int limit, const char *upper)
+{
+    pg_params_init(p);
+    pg_param_text(p, tenant);
+    pg_param_text(p, lower);
+    pg_param_i64(p, limit);
+    if (upper)
+        pg_param_text(p, upper);
+}
+
 static PGresult *search_on(pg_link_t *l, const char *tenant, const obj_query_t *q, int limit, const char *lower, bool inclusive,
                            const char *upper, arena_t *a, err_t *e)
 {
     pg_params_t p;
-    pg_params_init(&p);
-    pg_param_text(&p, tenant);
-    pg_param_text(&p, lower);
-    pg_param_i64(&p, limit);
-    if (upper)
-        pg_param_text(&p, upper);
+    list_params(&p, tenant, lower, limit, upper);
     for (size_t i = 0; i < q->tags.n; i++) {
         const char *open, *comma;
         tagset_member(&q->tags.items[i], &open, &comma, a);
@@ -533,12 +540,7 @@ static PGresult *list_on(pg_link_t *l, const char *tenant, const obj_query_t *q,
     if (q->tags.n > 1 && rc != 0)
         return NULL;
     pg_params_t p;
-    pg_params_init(&p);
-    pg_param_text(&p, tenant);
-    pg_param_text(&p, lower);
-    pg_param_i64(&p, limit);
-    if (upper)
-        pg_param_text(&p, upper);
+    list_params(&p, tenant, lower, limit, upper);
     if (q->tags.n) {
         pg_param_text(&p, q->tags.items[lead].k);
         pg_param_text(&p, q->tags.items[lead].v);
