@@ -77,8 +77,9 @@ static void *worker(void *arg)
             atomic_fetch_add_explicit(&p->batches, 1, memory_order_relaxed);
             atomic_fetch_add_explicit(&p->batched_jobs, n, memory_order_relaxed);
             jobs[0]->run_many(jobs, n);
-        } else
+        } else {
             jobs[0]->run(jobs[0]);
+        }
         for (size_t i = 0; i < n; i++)
             jobs[i]->done(jobs[i]);
     }

@@ -225,7 +225,8 @@ PGresult *pg_stmt(pg_link_t *l, pg_stmt_id_t id, const pg_params_t *p, const cha
  * parameters of ids[i] (NULL: none). Inside a transaction, a statement that fails makes the
  * server skip the ones after it, and the transaction is then aborted as with pg_stmt. Returns
  * 0 with every result in out[] (PQclear each), or the error of the first statement that failed
- * (*failed is its index, or n when the connection broke or timed out: l->lost), out[] all NULL.
+ * (*failed is its index, 0 when a statement could not be prepared and nothing ran, or n when the
+ * connection broke or timed out: l->lost), out[] all NULL.
  * Like pg_exec, a connection found dead outside a transaction is reopened and the whole
  * pipeline sent again once; the deadline (timeout_ms) covers the whole call.
  */

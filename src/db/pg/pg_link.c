@@ -565,8 +565,8 @@ static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const 
     *failed = n;
     for (size_t i = 0; i < n; i++) { /* prepare what this connection has not seen yet (once) */
         int prc = prepare_once(l, (int)ids[i], SQL_TEXT[ids[i]], ps[i] ? ps[i] : &none, what, deadline, e);
-        if (prc != 0) {
-            *failed = l->lost ? n : i;
+        if (prc != 0) { /* nothing of the pipeline ran: it counts as its first statement failing */
+            *failed = l->lost ? n : 0;
             return prc;
         }
     }
@@ -600,7 +600,7 @@ static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const 
         }
         out[i] = r;
     }
-    for (;;) { /* the sync's own result */
+    for (int nulls = 0;;) { /* the sync's own result */
         while (PQisBusy(pg)) {
             int w = wait_socket(pg, POLLIN, deadline);
             if (w == 0)
@@ -609,8 +609,11 @@ static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const 
                 goto broken;
         }
         PGresult *r = PQgetResult(pg);
-        if (r == NULL)
+        if (r == NULL) {
+            if (++nulls > 2) /* not the protocol libpq documents: do not spin on it */
+                goto broken;
             continue;
+        }
         bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
         PQclear(r);
         if (sync)
@@ -649,9 +652,15 @@ int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params
         int rc = pipeline_once(l, n, ids, ps, out, what, deadline, failed, e);
         if (rc == 0)
             return 0;
-        /* as pg_exec: a connection found dead outside a transaction is opened again once */
+        /* as pg_exec: a connection found dead outside a transaction is opened again once, and
+         * statements the server forgot (a pooler's DISCARD) are prepared again */
         if (attempt == 0 && had && l->lost && !l->in_tx && pg_mono_ms() < deadline)
             continue;
+        if (strcmp(l->sqlstate, "26000") == 0) {
+            memset(l->prepared, 0, sizeof(l->prepared));
+            if (attempt == 0 && !l->in_tx && *failed == 0) /* (nothing of it ran) */
+                continue;
+        }
         return rc;
     }
 }
