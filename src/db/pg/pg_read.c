@@ -179,6 +179,18 @@ static void read_object_cols(const PGresult *r, int row, int first, object_t *o,
     o->pending = false;
 }
 
+/* An object from rows [from, to) of an OBJECT_GET-shaped result whose object columns start at
+ * column first (its locations follow them, one per row). */
+static void object_from_rows(const PGresult *r, int first, int from, int to, const char *tenant, const char *key, object_t *out,
+                             arena_t *a)
+{
+    memset(out, 0, sizeof(*out));
+    out->tenant = tenant;
+    out->key = key;
+    read_object_cols(r, from, first, out, a);
+    locations_rows(r, first + 9, from, to, out, a);
+}
+
 int pg_read_object_get(db_conn_t *conn, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e)
 {
     pg_params_t p;
@@ -192,11 +204,7 @@ int pg_read_object_get(db_conn_t *conn, const char *tenant, const char *key, obj
         PQclear(r);
         return ERR_NOT_FOUND;
     }
-    memset(out, 0, sizeof(*out));
-    out->tenant = tenant;
-    out->key = key;
-    read_object_cols(r, 0, 0, out, a);
-    pg_locations_from(r, 9, out, a);
+    object_from_rows(r, 0, 0, PQntuples(r), tenant, key, out, a);
     PQclear(r);
     return 0;
 }
@@ -243,13 +251,8 @@ void pg_read_object_get_many(db_conn_t *conn, db_object_get_t *gets, size_t n)
         while (end < rows && pg_i64(r, (int)end, 0) - 1 == i)
             end++;
         if (i >= 0 && (size_t)i < n && gets[i].rc == ERR_NOT_FOUND) {
-            db_object_get_t *g = &gets[i];
-            memset(g->out, 0, sizeof(*g->out));
-            g->out->tenant = g->tenant;
-            g->out->key = g->key;
-            read_object_cols(r, row, 1, g->out, g->arena);
-            locations_rows(r, 10, row, (int)end, g->out, g->arena);
-            g->rc = 0;
+            object_from_rows(r, 1, row, (int)end, gets[i].tenant, gets[i].key, gets[i].out, gets[i].arena);
+            gets[i].rc = 0;
         }
         row = (int)end;
     }
