@@ -13,6 +13,9 @@ failing under load. Starts its own throwaway PostgreSQL 15 cluster (tests/env/po
     reconnects by itself, and every acknowledged write is there afterwards;
   - object lookups queued behind a busy database share round trips (one statement for many
     keys), and each request still gets its own object or 404, whatever its key holds;
+  - writes queued behind a busy database share a transaction, and one whose statement the
+    database refuses (a put-off statement, sent with a later op's) fails alone, with its own
+    error, while the others commit;
   - a replica serves lists when fresh (proven by its paused replay), never for a tenant's own
     just-made writes (read-your-writes), and is skipped when behind or down.
 """
@@ -364,6 +367,90 @@ def test_lookup_batches(a, b, tok, pgdir):
     print("lookup batches: %d lookups in %d round trips" % (lookups, trips), file=sys.stderr)
 
 
+def write_counters(srv):
+    r = srv.request("GET", "/metrics")
+    vals = {}
+    for line in r.body.decode().splitlines() if r.status == 200 else []:
+        if line.startswith(("loci_db_write_transactions_total ", "loci_db_commits_total ")):
+            name, v = line.split()
+            vals[name] = int(v)
+    return vals.get("loci_db_write_transactions_total", 0), vals.get("loci_db_commits_total", 0)
+
+
+def test_batch_refusal(a, tok, url, pgdir):
+    """Completes queued while PostgreSQL is frozen go out as one batch; a trigger refuses the
+    tags of two of them (as a constraint another server's commit tripped would). Each of those
+    fails alone with its own 409, naming the statement; the others commit, nothing of the
+    refused ones is there, and their uploads complete once the trigger is gone."""
+    import signal
+    sql(url, "CREATE FUNCTION loci_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.v = 'refuse' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'unique_violation'; END IF; "
+             "RETURN NEW; END $$")
+    sql(url, "CREATE TRIGGER loci_test_refuse BEFORE INSERT ON object_tags FOR EACH ROW EXECUTE FUNCTION loci_test_refuse()")
+    try:
+        keys = ["br/%02d" % i for i in range(16)]
+        refused = {keys[3], keys[11]}
+        uploads = {}
+        for k in keys:
+            r, _ = a.put_object(tok, k, k.encode(), tags={"t": "refuse" if k in refused else "ok", "n": k[-2:]},
+                                complete=False)
+            uploads[k] = r.json["upload_id"] if r.status == 201 else None
+        rep.check("batch_refusal_setup", all(uploads.values()), uploads)
+        results = {}
+
+        def complete(k):
+            c = Server.__new__(Server)  # a connection of its own
+            c.port, c._conn = a.port, None
+            try:
+                results[k] = c.request("POST", "/v1/uploads/%s/complete" % uploads[k], token=tok)
+            except Exception as e:
+                results[k] = harness.Response(0, [], repr(e).encode())
+
+        before = write_counters(a)
+        pids = cluster_pids(pgdir)
+        for p in pids:
+            os.kill(p, signal.SIGSTOP)
+        threads = []
+        try:
+            for k in keys:
+                t = threading.Thread(target=complete, args=(k,))
+                t.start()
+                threads.append(t)
+            time.sleep(0.8)  # every complete queued behind the one the frozen database holds
+        finally:
+            for p in pids:
+                os.kill(p, signal.SIGCONT)
+        for t in threads:
+            t.join()
+        after = write_counters(a)
+        wrong = []
+        for k in keys:
+            r = results.get(k)
+            if k in refused:
+                ok = r is not None and r.status == 409 and r.json["error"]["code"] == "conflict" \
+                    and "insert tags" in r.json["error"]["message"] and "refused by the test" in r.json["error"]["message"]
+            else:
+                ok = r is not None and r.status == 200
+            if not ok:
+                wrong.append((k, r.status if r else None, r.body[:200] if r else None))
+        rep.check("batch_refusal_fails_alone", not wrong, wrong)
+        txs, commits = after[0] - before[0], after[1] - before[1]
+        rep.check("batch_refusal_shared_a_transaction", 0 < commits < txs, (txs, commits))
+        got = {k: obj(a, tok, k) for k in keys}
+        rep.check("batch_refusal_others_committed", all(got[k].status == 200 and got[k].json["tags"]["n"] == k[-2:]
+                                                        for k in keys if k not in refused),
+                  [(k, got[k].status) for k in keys if k not in refused and got[k].status != 200])
+        rep.check("batch_refusal_nothing_of_refused", all(got[k].status == 404 for k in refused),
+                  [(k, got[k].status) for k in refused])
+        rows = sql(url, "SELECT count(*) FROM object_tags WHERE key = ANY(%s)", (sorted(refused),))
+        rep.eq("batch_refusal_no_tags_of_refused", rows[0][0], 0)
+    finally:
+        sql(url, "DROP TRIGGER loci_test_refuse ON object_tags")
+        sql(url, "DROP FUNCTION loci_test_refuse()")
+    again = [a.request("POST", "/v1/uploads/%s/complete" % uploads[k], token=tok).status for k in sorted(refused)]
+    rep.check("batch_refusal_completes_later", again == [200, 200], again)
+
+
 def test_freeze(a, b, tok, pgdir):
     """PostgreSQL stops answering (its processes SIGSTOPped: connections stay open, nothing
     comes back): requests get 503 unavailable within about database_timeout_ms, not a hang."""
@@ -527,6 +614,7 @@ def main():
         for mode in ("fast", "immediate"):
             rep.run("faults_" + mode, test_faults, a, b, tok, pgdir, mode)
         rep.run("lookup_batches", test_lookup_batches, a, b, tok, pgdir)
+        rep.run("batch_refusal", test_batch_refusal, a, tok, url, pgdir)
         rep.run("faults_freeze", test_freeze, a, b, tok, pgdir)
         rep.run("audit_after_faults", test_audit, a, b, data, url)
         rep.run("replica", test_replica, data, url, rurl, b, tok, pgdir)

@@ -222,7 +222,8 @@ PGresult *pg_exec(pg_link_t *l, int id, const char *sql, const pg_params_t *p, c
 PGresult *pg_stmt(pg_link_t *l, pg_stmt_id_t id, const pg_params_t *p, const char *what, err_t *e);
 /*
  * Runs n of PG_STATEMENTS in one round trip (libpq's pipeline mode, one sync): ps[i] are the
- * parameters of ids[i] (NULL: none). Inside a transaction, a statement that fails makes the
+ * parameters of ids[i] (NULL: none), what[i] names it in errors (a lost connection is named
+ * after the last). Inside a transaction, a statement that fails makes the
  * server skip the ones after it, and the transaction is then aborted as with pg_stmt. Returns
  * 0 with every result in out[] (PQclear each), or the error of the first statement that failed
  * (*failed is its index, 0 when a statement could not be prepared and nothing ran, or n when the
@@ -230,8 +231,8 @@ PGresult *pg_stmt(pg_link_t *l, pg_stmt_id_t id, const pg_params_t *p, const cha
  * Like pg_exec, a connection found dead outside a transaction is reopened and the whole
  * pipeline sent again once; the deadline (timeout_ms) covers the whole call.
  */
-int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out, const char *what,
-                size_t *failed, err_t *e);
+int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out,
+                const char *const *what, size_t *failed, err_t *e);
 /* Runs SQL text without parameters through the simple query protocol (several statements
  * allowed: schema changes, session settings). Returns 0 or an error. */
 int pg_simple(pg_link_t *l, const char *sql, const char *what, err_t *e);
@@ -332,10 +333,25 @@ typedef struct pg_batch {
     size_t nents, capents;
     int fatal; /* a statement failed: this attempt's transaction is lost */
     err_t fatal_err;
+    /* statements put off (pg_batch_later): sent ahead of the batch's next round trip */
+    struct pg_later *later;
+    size_t nlater, caplater;
+    arena_t later_arena; /* their parameters */
+    size_t op;           /* index of the op running: the owner of what it puts off */
+    bool fatal_later;    /* the statement that failed was put off, by op fatal_op */
+    size_t fatal_op;
 } pg_batch_t;
 
-/* Runs a statement in the batch's transaction; NULL (with b->fatal set) on failure. */
+/* Runs a statement in the batch's transaction (with the statements put off before it, in one
+ * round trip); NULL (with b->fatal set) on failure. */
 PGresult *pg_batch_stmt(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what);
+/* Puts off a statement whose result the op does not need (its parameters are copied): it is
+ * sent, in order, ahead of the batch's next statement or with its COMMIT, so it costs no round
+ * trip of its own. A put-off statement that fails fails its op alone, as pg_batch_stmt's would
+ * (b->fatal_later and b->fatal_op say which op). Returns 0 or b->fatal. */
+int pg_batch_later(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what);
+/* Sends the statements put off so far. Returns 0 or b->fatal. */
+int pg_batch_sync(pg_batch_t *b);
 /* Appends an entry to its chain (locking the chain's head if the batch does not hold it yet).
  * The entry is inserted with the others before COMMIT. Counts it in w->audit_entries (w may be
  * NULL). Returns 0 or b->fatal. */

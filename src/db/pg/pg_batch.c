@@ -8,8 +8,11 @@
  *   insert the entries (one multi-row INSERT per few hundred), move the heads, add a marker,
  *   and COMMIT
  *
- * The first line and the last are one round trip each (pg_pipeline): a write of one op costs
- * two round trips plus its own statements.
+ * The first line and the last are one round trip each (pg_pipeline). An op's statements whose
+ * results it does not need (inserting tags, finishing an upload, queueing erasures) are put off
+ * (pg_batch_later) and go in the same round trip as the batch's next statement, or with the
+ * COMMIT; so a write of one op costs two round trips plus the statements it reads the answers
+ * of (an upload's complete: the upload, the object's version, the insert's outcome).
  *
  * Holding a tenant's head from the start orders every batch that touches the tenant, on every
  * server, and taking all heads in one order keeps those batches from deadlocking. What can
@@ -39,14 +42,145 @@
 #define COMMITS_KEEP_MS  (24 * 3600 * 1000LL)
 #define IMPORT_VACUUM_MS (3600 * 1000) /* bound on the VACUUM after an import */
 
+/* A statement put off: its parameters are copied (the caller's go when it returns). */
+typedef struct pg_later {
+    pg_stmt_id_t id;
+    const char *what;
+    size_t owner; /* the op's index in the batch */
+    int n;
+    const char **v;
+    int *len, *fmt;
+} pg_later_t;
+
+int pg_batch_later(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what)
+{
+    if (b->fatal)
+        return b->fatal;
+    if (b->nlater == b->caplater) {
+        b->caplater = b->caplater ? 2 * b->caplater : 32;
+        b->later = realloc(b->later, b->caplater * sizeof(*b->later));
+        if (b->later == NULL)
+            abort();
+    }
+    arena_t *a = &b->later_arena;
+    pg_later_t *q = &b->later[b->nlater++];
+    q->id = id;
+    q->what = what;
+    q->owner = b->op;
+    q->n = p ? p->n : 0;
+    q->v = arena_alloc(a, (size_t)q->n * sizeof(*q->v) + 1);
+    q->len = arena_alloc(a, (size_t)q->n * sizeof(*q->len) + 1);
+    q->fmt = arena_alloc(a, (size_t)q->n * sizeof(*q->fmt) + 1);
+    for (int i = 0; i < q->n; i++) {
+        q->len[i] = p->len[i];
+        q->fmt[i] = p->fmt[i];
+        if (p->v[i] == NULL)
+            q->v[i] = NULL;
+        else if (p->fmt[i] == 1)
+            q->v[i] = memcpy(arena_alloc(a, (size_t)p->len[i] + 1), p->v[i], (size_t)p->len[i]);
+        else
+            q->v[i] = arena_strdup(a, p->v[i]);
+    }
+    return 0;
+}
+
+/* Forgets what op i put off (it refused: nothing of it may stay). */
+static void later_drop(pg_batch_t *b, size_t op)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->nlater; i++)
+        if (b->later[i].owner != op)
+            b->later[k++] = b->later[i];
+    b->nlater = k;
+}
+
+static void later_clear(pg_batch_t *b)
+{
+    b->nlater = 0;
+    arena_release(&b->later_arena);
+}
+
+/*
+ * Runs the statements put off, then the k statements ids[] (ps[], what[]) in one round trip.
+ * Returns 0 with the results of ids[] in out[] (those put off are cleared), or the error with
+ * b->fatal set (and b->fatal_later, b->fatal_op when a put-off statement failed); *failed is
+ * the index in ids[] of the one that failed, k when the connection broke, or -1 when a put-off
+ * statement did.
+ */
+static int run(pg_batch_t *b, size_t k, const pg_stmt_id_t *ids, const pg_params_t *const *ps, const char *const *what,
+               PGresult **out, ssize_t *failed)
+{
+    size_t m = b->nlater, n = m + k;
+    pg_stmt_id_t *all = malloc(n * sizeof(*all));
+    const pg_params_t **aps = malloc(n * sizeof(*aps));
+    const char **aw = malloc(n * sizeof(*aw));
+    PGresult **res = malloc(n * sizeof(*res));
+    pg_params_t *lp = m ? malloc(m * sizeof(*lp)) : NULL;
+    if (all == NULL || aps == NULL || aw == NULL || res == NULL || (m && lp == NULL))
+        abort();
+    for (size_t i = 0; i < m; i++) {
+        const pg_later_t *q = &b->later[i];
+        lp[i].n = q->n;
+        memcpy(lp[i].v, q->v, (size_t)q->n * sizeof(*q->v));
+        memcpy(lp[i].len, q->len, (size_t)q->n * sizeof(*q->len));
+        memcpy(lp[i].fmt, q->fmt, (size_t)q->n * sizeof(*q->fmt));
+        all[i] = q->id;
+        aps[i] = &lp[i];
+        aw[i] = q->what;
+    }
+    for (size_t i = 0; i < k; i++) {
+        all[m + i] = ids[i];
+        aps[m + i] = ps[i];
+        aw[m + i] = what[i];
+    }
+    size_t bad;
+    int rc = pg_pipeline(b->l, n, all, aps, res, aw, &bad, &b->fatal_err);
+    if (rc != 0) {
+        b->fatal = rc;
+        if (bad < m && !b->l->lost) {
+            b->fatal_later = true;
+            b->fatal_op = b->later[bad].owner;
+            *failed = -1;
+        } else {
+            *failed = bad < m ? (ssize_t)k : (ssize_t)(bad - m);
+        }
+    } else {
+        for (size_t i = 0; i < m; i++)
+            PQclear(res[i]);
+        if (k)
+            memcpy(out, res + m, k * sizeof(*out));
+    }
+    later_clear(b);
+    free(all);
+    free(aps);
+    free(aw);
+    free(res);
+    free(lp);
+    return rc;
+}
+
 PGresult *pg_batch_stmt(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what)
 {
     if (b->fatal)
         return NULL;
-    PGresult *r = pg_stmt(b->l, id, p, what, &b->fatal_err);
+    PGresult *r = NULL;
+    if (b->nlater) {
+        ssize_t failed;
+        run(b, 1, &id, &p, &what, &r, &failed);
+        return r;
+    }
+    r = pg_stmt(b->l, id, p, what, &b->fatal_err);
     if (r == NULL)
         b->fatal = b->fatal_err.code ? b->fatal_err.code : ERR_UNAVAILABLE;
     return r;
+}
+
+int pg_batch_sync(pg_batch_t *b)
+{
+    ssize_t failed;
+    if (b->fatal)
+        return b->fatal;
+    return b->nlater ? run(b, 0, NULL, NULL, NULL, NULL, &failed) : 0;
 }
 
 static int cmp_tenant(const void *x, const void *y)
@@ -114,9 +248,10 @@ static int begin_locked(pg_batch_t *b, const char **tenants, size_t n, bool *beg
     heads_params(tenants, n, &arr, &p);
     const pg_stmt_id_t ids[2] = {PG_TX_BEGIN, PG_HEADS_LOCK};
     const pg_params_t *ps[2] = {NULL, &p};
+    static const char *const what[2] = {"begin", "lock audit chains"};
     PGresult *res[2];
     size_t failed;
-    int rc = pg_pipeline(b->l, n ? 2 : 1, ids, ps, res, "begin", &failed, &b->fatal_err);
+    int rc = pg_pipeline(b->l, n ? 2 : 1, ids, ps, res, what, &failed, &b->fatal_err);
     buf_release(&arr);
     *began = rc == 0 || (failed > 0 && !b->l->lost);
     if (rc != 0)
@@ -283,37 +418,42 @@ static void batch_end_params(pg_batch_t *b, int64_t marker, buf_t bufs[4], pg_pa
     pg_param_buf(p, empty);
 }
 
-/* The batch's end in one round trip: its remaining audit entries, the heads moved and the
- * marker (BATCH_END), and COMMIT. Returns 0 (committed) or the error (b->fatal set); *failed
- * is the index of the statement that failed, or the count when the connection was lost (and
- * with it, possibly, the answer to a COMMIT that happened). *ncommit is COMMIT's index. */
-static int end_and_commit(pg_batch_t *b, int64_t marker, size_t *failed, size_t *ncommit)
+/* The batch's end in one round trip: the statements put off, its remaining audit entries, the
+ * heads moved and the marker (BATCH_END), and COMMIT. Returns 0 (committed) or the error
+ * (b->fatal set); *failed is the index of the statement that failed (-1: one put off, whose op
+ * b->fatal_op is), or the count when the connection was lost (and with it, possibly, the
+ * answer to a COMMIT that happened). *ncommit is COMMIT's index. */
+static int end_and_commit(pg_batch_t *b, int64_t marker, ssize_t *failed, size_t *ncommit)
 {
     buf_t a[9], e[4];
     pg_params_t ap, ep;
     pg_stmt_id_t ids[3];
     const pg_params_t *ps[3];
+    const char *what[3];
     PGresult *res[3];
     size_t k = 0;
     bool ents = b->nents > 0;
     if (ents) {
         flush_params(b, a, &ap);
         ids[k] = PG_AUDIT_INSERT;
+        what[k] = "audit entries";
         ps[k++] = &ap;
     }
     batch_end_params(b, marker, e, &ep);
     ids[k] = PG_BATCH_END;
+    what[k] = "commit";
     ps[k++] = &ep;
     ids[k] = PG_TX_COMMIT;
+    what[k] = "commit";
     ps[k++] = NULL;
     *ncommit = k - 1;
-    int rc = pg_pipeline(b->l, k, ids, ps, res, "commit", failed, &b->fatal_err);
+    int rc = run(b, k, ids, ps, what, res, failed);
     for (int i = 0; ents && i < 9; i++)
         buf_release(&a[i]);
     for (int i = 0; i < 4; i++)
         buf_release(&e[i]);
     if (rc != 0)
-        return b->fatal = rc;
+        return rc;
     for (size_t i = 0; i < k; i++)
         PQclear(res[i]);
     flushed(b);
@@ -393,6 +533,7 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
         if (state[i] == OP_FAILED)
             continue;
         reset_op(w);
+        b->op = i;
         pg_op_fn fn = pg_op(w->op, &sp);
         if (fn == NULL) {
             w->rc = err_set(&w->err, ERR_INTERNAL, "unknown write op");
@@ -408,6 +549,8 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
         pg_head_t *saved = NULL;
         size_t nsaved = 0;
         if (sp) {
+            if (pg_batch_sync(b) != 0) /* what earlier ops put off runs outside its savepoint */
+                goto stmt_failed;
             if (pg_batch_flush(b) != 0)
                 goto failed;
             if ((r = pg_batch_stmt(b, PG_SP_BEGIN, NULL, "savepoint")) == NULL)
@@ -423,16 +566,21 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
         w->rc = fn(b, w);
         if (!b->fatal && w->rc != 0 && w->err.code == 0)
             err_set(&w->err, w->rc, NULL);
+        if (!b->fatal && w->rc != 0)
+            later_drop(b, i); /* it refused before its first change; nothing it put off may run */
         /* the change's audit entry, in the same transaction: both are there, or neither */
         db_audit_input_t entry;
         if (!b->fatal && w->rc == 0 && db_audit_describe(w, &entry, w->arena))
             pg_batch_audit(b, w, &entry);
         if (sp) {
+            if (!b->fatal && w->rc == 0)
+                pg_batch_sync(b); /* what it put off runs inside its savepoint */
             bool undo = w->rc != 0 || (b->fatal && !b->l->lost);
             if (undo && b->fatal) { /* this op's own statement failed: it fails alone */
                 w->rc = b->fatal;
                 w->err = b->fatal_err;
                 b->fatal = 0;
+                b->fatal_later = false;
             }
             if (undo) {
                 r = pg_batch_stmt(b, PG_SP_ROLLBACK, NULL, "rollback to savepoint");
@@ -451,28 +599,22 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
                 continue;
             }
         }
-        if (b->fatal) {
-            if (b->l->lost || pg_retryable(b->l) || strcmp(b->l->sqlstate, "57014") == 0)
-                goto failed;
-            *bad = i; /* a statement of this op failed (a constraint): the op fails alone */
-            w->rc = b->fatal;
-            w->err = b->fatal_err;
-            if (w->op == DB_OP_STORE_DELETE && strcmp(b->l->sqlstate, "23503") == 0)
-                err_set(&w->err, ERR_CONFLICT, "store '%s' still holds objects or copies waiting for erasure",
-                        w->in.store_delete.id);
-            rollback(b);
-            return ISOLATE;
-        }
+        if (b->fatal)
+            goto stmt_failed;
     }
+    b->op = n; /* what fails from here on is the batch's */
     int64_t marker;
     crypto_random(&marker, sizeof(marker));
     marker &= INT64_MAX;
-    size_t failed, ncommit;
+    ssize_t failed;
+    size_t ncommit;
     if (end_and_commit(b, marker, &failed, &ncommit) == 0) {
         b->l->in_tx = false;
         return COMMITTED;
     }
-    if (!b->l->lost && failed < ncommit)
+    if (failed < 0)
+        goto stmt_failed; /* a statement an op put off failed */
+    if (!b->l->lost && (size_t)failed < ncommit)
         goto failed; /* a statement before COMMIT failed: the transaction is aborted, roll it back */
     b->l->in_tx = false;
     if (!b->l->lost)
@@ -489,6 +631,19 @@ static outcome_t attempt(pg_batch_t *b, db_write_t *const *ops, size_t n, uint8_
                     "failed)\n");
     (void)db;
     return FAILED;
+stmt_failed:
+    /* a statement failed: whole-batch trouble runs the batch again; anything else (a constraint
+     * another server's commit tripped) is the op's own, which fails alone */
+    if (b->l->lost || pg_retryable(b->l) || strcmp(b->l->sqlstate, "57014") == 0 || (!b->fatal_later && b->op >= n))
+        goto failed;
+    *bad = b->fatal_later ? b->fatal_op : b->op;
+    ops[*bad]->rc = b->fatal;
+    ops[*bad]->err = b->fatal_err;
+    if (ops[*bad]->op == DB_OP_STORE_DELETE && strcmp(b->l->sqlstate, "23503") == 0)
+        err_set(&ops[*bad]->err, ERR_CONFLICT, "store '%s' still holds objects or copies waiting for erasure",
+                ops[*bad]->in.store_delete.id);
+    rollback(b);
+    return ISOLATE;
 failed:
     if (!b->l->lost)
         rollback(b);
@@ -556,6 +711,7 @@ int pg_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     b.l = &db->writer;
     arena_init(&b.arena);
     arena_init(&b.ents_arena);
+    arena_init(&b.later_arena);
     uint8_t *state = calloc(n ? n : 1, 1);
     if (state == NULL)
         abort();
@@ -567,6 +723,8 @@ int pg_write_batch(db_t *base, db_write_t *const *ops, size_t n)
         b.nheads = b.capheads = 0;
         b.heads = NULL;
         b.nents = 0;
+        b.fatal_later = false;
+        later_clear(&b);
         arena_release(&b.arena);
         arena_release(&b.ents_arena);
         outcome_t o = attempt(&b, ops, n, state, &bad);
@@ -592,7 +750,9 @@ int pg_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     }
     free(state);
     free(b.ents);
+    free(b.later);
     arena_release(&b.arena);
     arena_release(&b.ents_arena);
+    arena_release(&b.later_arena);
     return rc;
 }

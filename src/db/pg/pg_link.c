@@ -552,7 +552,7 @@ static const char *const SQL_TEXT[] = {
  * filled, or the error of the first statement that failed (*failed says which; n when the
  * connection broke) with out[] empty. */
 static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out,
-                         const char *what, int64_t deadline, size_t *failed, err_t *e)
+                         const char *const *what, int64_t deadline, size_t *failed, err_t *e)
 {
     PGconn *pg = l->pg;
     char name[16];
@@ -564,7 +564,7 @@ static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const 
     l->sqlstate[0] = '\0';
     *failed = n;
     for (size_t i = 0; i < n; i++) { /* prepare what this connection has not seen yet (once) */
-        int prc = prepare_once(l, (int)ids[i], SQL_TEXT[ids[i]], ps[i] ? ps[i] : &none, what, deadline, e);
+        int prc = prepare_once(l, (int)ids[i], SQL_TEXT[ids[i]], ps[i] ? ps[i] : &none, what[i], deadline, e);
         if (prc != 0) { /* nothing of the pipeline ran: it counts as its first statement failing */
             *failed = l->lost ? n : 0;
             return prc;
@@ -586,7 +586,7 @@ static int pipeline_once(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const 
             goto broken;
         ExecStatusType st = PQresultStatus(r);
         if (rc == 0 && st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-            rc = statement_error(l, r, what, e); /* the statements after it were skipped (PIPELINE_ABORTED) */
+            rc = statement_error(l, r, what[i], e); /* the statements after it were skipped (PIPELINE_ABORTED) */
             *failed = i;
             PQclear(r);
             if (l->pg == NULL) { /* the error dropped the connection */
@@ -632,13 +632,13 @@ broken:
         PQclear(out[i]);
         out[i] = NULL;
     }
-    broken_link(l, timed_out, deadline, what, e);
+    broken_link(l, timed_out, deadline, what[n - 1], e);
     *failed = n;
     return ERR_UNAVAILABLE;
 }
 
-int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out, const char *what,
-                size_t *failed, err_t *e)
+int pg_pipeline(pg_link_t *l, size_t n, const pg_stmt_id_t *ids, const pg_params_t *const *ps, PGresult **out,
+                const char *const *what, size_t *failed, err_t *e)
 {
     int64_t deadline = pg_mono_ms() + l->timeout_ms;
     for (size_t i = 0; i < n; i++)

@@ -25,12 +25,14 @@
             return b->fatal ? b->fatal : ERR_UNAVAILABLE;                                                                          \
     } while (0)
 
-/* Runs a statement whose result is not needed. */
+/* Runs a statement whose result is not needed, but for the rows it changed if changes is not
+ * NULL; without, it is put off to the batch's next round trip (pg_batch_later). */
 static int exec(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what, int64_t *changes)
 {
     PGresult *r;
-    if (changes)
-        *changes = 0;
+    if (changes == NULL)
+        return pg_batch_later(b, id, p, what);
+    *changes = 0;
     STMT(r, id, p, what);
     if (changes)
         *changes = pg_changes(r);
