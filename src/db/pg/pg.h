@@ -87,6 +87,9 @@
     X(WAL_LSN, "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint")                                                            \
     X(OBJECT_VERSION, "SELECT version, id, created_at FROM objects WHERE tenant = $1 AND key = $2")                                \
     X(OBJECT_LOCK, "SELECT version, id, created_at FROM objects WHERE tenant = $1 AND key = $2 FOR UPDATE")                        \
+    /* OBJECT_LOCK of the key upload $2 is for, sent with UPLOAD_LOCK (which locked the upload first) */                        \
+    X(OBJECT_LOCK_OF_UPLOAD, "SELECT version, id, created_at FROM objects WHERE tenant = $1 AND key = "                             \
+                             "(SELECT key FROM uploads WHERE tenant = $1 AND id = $2) FOR UPDATE")                                 \
     X(UPLOAD_BEGIN, "WITH u AS (INSERT INTO uploads(tenant, id, key, cond, cond_version, version, size, content_type, sha256, "    \
                     "tags, attrs, created_at, expires_at, subject, part_size, parts) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, "  \
                     "$10, $11, $12, $13, $14, $15, $16)) INSERT INTO locations(tenant, object_id, store, name, state, mp_id) "     \
@@ -352,6 +355,10 @@ PGresult *pg_batch_stmt(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, co
 int pg_batch_later(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char *what);
 /* Sends the statements put off so far. Returns 0 or b->fatal. */
 int pg_batch_sync(pg_batch_t *b);
+/* Runs k statements (after those put off) in one round trip: 0 with each result in out[] (PQclear
+ * them), or b->fatal. */
+int pg_batch_stmts(pg_batch_t *b, size_t k, const pg_stmt_id_t *ids, const pg_params_t *const *ps, const char *const *what,
+                   PGresult **out);
 /* Appends an entry to its chain (locking the chain's head if the batch does not hold it yet).
  * The entry is inserted with the others before COMMIT. Counts it in w->audit_entries (w may be
  * NULL). Returns 0 or b->fatal. */

@@ -175,6 +175,15 @@ PGresult *pg_batch_stmt(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, co
     return r;
 }
 
+int pg_batch_stmts(pg_batch_t *b, size_t k, const pg_stmt_id_t *ids, const pg_params_t *const *ps, const char *const *what,
+                   PGresult **out)
+{
+    ssize_t failed;
+    if (b->fatal)
+        return b->fatal;
+    return run(b, k, ids, ps, what, out, &failed);
+}
+
 int pg_batch_sync(pg_batch_t *b)
 {
     ssize_t failed;

@@ -40,6 +40,17 @@ static int exec(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char
     return 0;
 }
 
+/* The version (0 if none), id and created_at of an OBJECT_VERSION/OBJECT_LOCK result (cleared). */
+static void version_from(PGresult *r, db_write_t *w, int64_t *version, const char **id, int64_t *created)
+{
+    *version = PQntuples(r) ? pg_i64(r, 0, 0) : 0;
+    if (id)
+        *id = PQntuples(r) ? pg_text(r, 0, 1, w->arena) : NULL;
+    if (created)
+        *created = PQntuples(r) ? pg_i64(r, 0, 2) : 0;
+    PQclear(r);
+}
+
 /* The committed version (0 if none), id and created_at of (tenant, key), locked if lock. */
 static int current(pg_batch_t *b, db_write_t *w, const char *key, bool lock, int64_t *version, const char **id, int64_t *created)
 {
@@ -49,12 +60,7 @@ static int current(pg_batch_t *b, db_write_t *w, const char *key, bool lock, int
     pg_param_text(&p, w->tenant);
     pg_param_text(&p, key);
     STMT(r, lock ? PG_OBJECT_LOCK : PG_OBJECT_VERSION, &p, "object version");
-    *version = PQntuples(r) ? pg_i64(r, 0, 0) : 0;
-    if (id)
-        *id = PQntuples(r) ? pg_text(r, 0, 1, w->arena) : NULL;
-    if (created)
-        *created = PQntuples(r) ? pg_i64(r, 0, 2) : 0;
-    PQclear(r);
+    version_from(r, w, version, id, created);
     return 0;
 }
 
@@ -213,22 +219,31 @@ static int op_upload_complete(pg_batch_t *b, db_write_t *w)
     PGresult *r;
     int rc;
 
+    /* the upload, locked, and the object it is for, locked, in one round trip */
+    static const pg_stmt_id_t ids[2] = {PG_UPLOAD_LOCK, PG_OBJECT_LOCK_OF_UPLOAD};
+    static const char *const what[2] = {"upload lookup", "object version"};
+    const pg_params_t *ps[2] = {&p, &p};
+    PGresult *res[2];
     pg_params_init(&p);
     pg_param_text(&p, w->tenant);
     pg_param_text(&p, upload_id);
-    STMT(r, PG_UPLOAD_LOCK, &p, "upload lookup");
+    if ((rc = pg_batch_stmts(b, 2, ids, ps, what, res)) != 0)
+        return rc;
+    r = res[0];
     if (PQntuples(r) == 0) {
         PQclear(r);
+        PQclear(res[1]);
         return err_set(&w->err, ERR_NOT_FOUND, "upload not found");
     }
     pg_upload_from(r, w->tenant, upload_id, &up, w->arena);
     if (w->audit.subject == NULL)
         w->audit.subject = pg_text(r, 0, 13, w->arena);
     PQclear(r);
+    version_from(res[1], w, &cur, &old_id, &created);
     const object_t *o = &up.obj;
     for (int attempt = 0;; attempt++) {
         bool raced;
-        if ((rc = current(b, w, o->key, true, &cur, &old_id, &created)) != 0)
+        if (attempt > 0 && (rc = current(b, w, o->key, true, &cur, &old_id, &created)) != 0)
             return rc;
         w->replaced_id = cur ? old_id : NULL;
         if ((rc = obj_cond_check(&up.cond, cur, &w->err)) != 0)
