@@ -4,6 +4,8 @@ failing under load. Starts its own throwaway PostgreSQL 15 cluster (tests/env/po
 
   - an object written through one server is read through the other at once;
   - concurrent PATCHes (If-Match) and uploads of one key through both servers lose no update;
+    two servers creating one new key at the same moment both succeed as versions 1 and 2 (or
+    If-None-Match refuses the second); an INSERT meeting the key anyway runs its batch again;
   - the audit chains stay valid (the API's verify on both servers, `loci audit verify`);
   - stores, tenants and keys made through one server work through the other; a key revoked
     through one is refused by the other within the token cache's bound (5 s);
@@ -165,6 +167,63 @@ def test_upload_race(a, b, tok):
     for t in threads:
         t.join()
     rep.check("if_none_match_one_winner_across_servers", len(wins) == 1 and all(s == 412 for s in refused), (wins, refused))
+
+
+def test_insert_race(a, b, tok, url):
+    """Two servers complete uploads of one new key at the same moment, a trigger holding each
+    INSERT of the key for 0.3 s to widen the window: the second waits for the first (the
+    tenant's chain head, locked by each batch, orders them) and replaces the object the first
+    made: both answer 200, as versions 1 and 2, and with If-None-Match the second is refused."""
+    sql(url, "CREATE FUNCTION loci_test_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.key LIKE 'insrace/%%' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$")
+    sql(url, "CREATE TRIGGER loci_test_slow BEFORE INSERT ON objects FOR EACH ROW EXECUTE FUNCTION loci_test_slow()")
+    try:
+        for name, headers, want in (("plain", None, [(200, 1), (200, 2)]),
+                                    ("if_none_match", {"If-None-Match": "*"}, [(200, 1), (412, None)])):
+            key = "insrace/" + name
+            ups = []
+            for srv in (a, b):
+                r, _ = srv.put_object(tok, key, b"from %d" % srv.port, headers=headers, complete=False)
+                ups.append((srv, r.json.get("upload_id") if r.status == 201 else None))
+            results = []
+
+            def complete(srv, uid):
+                c = Server.__new__(Server)
+                c.port, c._conn = srv.port, None
+                r = c.request("POST", "/v1/uploads/%s/complete" % uid, token=tok)
+                results.append((r.status, r.json["object"]["version"] if r.status == 200 else None))
+
+            threads = [threading.Thread(target=complete, args=u) for u in ups]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            rep.eq("insert_race_" + name, sorted(results, key=lambda x: (x[0], x[1] or 0)), want)
+            got = obj(a, tok, key)
+            rep.eq("insert_race_%s_final_version" % name, got.json.get("version"), want[-1][1] or 1)
+    finally:
+        sql(url, "DROP TRIGGER loci_test_slow ON objects")
+        sql(url, "DROP FUNCTION loci_test_slow()")
+
+
+def test_insert_conflict(a, tok, url):
+    """Should an object's INSERT meet a row of the same key anyway (a unique violation; here a
+    trigger raises one once, gated by a sequence, which a rollback does not undo), the batch
+    runs again and the complete succeeds, instead of failing with the violation."""
+    sql(url, "CREATE SEQUENCE loci_test_once")
+    sql(url, "CREATE FUNCTION loci_test_conflict() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+             "IF NEW.key = 'insconf/x' AND nextval('loci_test_once') = 1 THEN "
+             "RAISE EXCEPTION 'duplicate key (test)' USING ERRCODE = 'unique_violation'; END IF; RETURN NEW; END $$")
+    sql(url, "CREATE TRIGGER loci_test_conflict BEFORE INSERT ON objects FOR EACH ROW EXECUTE FUNCTION loci_test_conflict()")
+    try:
+        _, c = a.put_object(tok, "insconf/x", b"x")
+        rep.eq("insert_conflict_complete", (c.status, c.json.get("object", {}).get("version")) if c else None, (200, 1))
+        rep.eq("insert_conflict_ran_again", sql(url, "SELECT last_value FROM loci_test_once")[0][0], 2)
+        rep.eq("insert_conflict_readable", obj(a, tok, "insconf/x").status, 200)
+    finally:
+        sql(url, "DROP TRIGGER loci_test_conflict ON objects")
+        sql(url, "DROP FUNCTION loci_test_conflict()")
+        sql(url, "DROP SEQUENCE loci_test_once")
 
 
 def test_audit(a, b, data, url):
@@ -609,6 +668,8 @@ def main():
         rep.run("read_other", test_read_other, a, b, tok)
         rep.run("patch_race", test_patch_race, a, b, tok)
         rep.run("upload_race", test_upload_race, a, b, tok)
+        rep.run("insert_race", test_insert_race, a, b, tok, url)
+        rep.run("insert_conflict", test_insert_conflict, a, tok, url)
         rep.run("admin_across", test_admin_across, a, b)
         rep.run("audit", test_audit, a, b, data, url)
         for mode in ("fast", "immediate"):

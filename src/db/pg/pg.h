@@ -98,7 +98,7 @@
                        "mp_id) INSERT INTO erasures(tenant, store, name, reason, queued_at, mp_id) "                               \
                        "SELECT tenant, store, name, $3::text, $4::bigint, mp_id FROM d")                                           \
     X(OBJECT_INSERT, "INSERT INTO objects(tenant, key, id, version, size, content_type, sha256, tags, attrs, created_at, "         \
-                     "updated_at) VALUES($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (tenant, key) DO NOTHING")         \
+                     "updated_at) VALUES($1, $2, $3, 1, $4, $5, $6, $7, $8, $9, $9)")                                              \
     X(OBJECT_REPLACE, "UPDATE objects SET id = $3, version = $4, size = $5, content_type = $6, sha256 = $7, tags = $8, "           \
                       "attrs = $9, updated_at = $10 WHERE tenant = $1 AND key = $2")                                               \
     X(OBJECT_UPDATE_META, "UPDATE objects SET tags = $4, attrs = $5, version = version + 1, updated_at = $6 "                      \
@@ -343,6 +343,7 @@ typedef struct pg_batch {
     size_t op;           /* index of the op running: the owner of what it puts off */
     bool fatal_later;    /* the statement that failed was put off, by op fatal_op */
     size_t fatal_op;
+    pg_stmt_id_t fatal_stmt; /* (which statement) */
 } pg_batch_t;
 
 /* Runs a statement in the batch's transaction (with the statements put off before it, in one

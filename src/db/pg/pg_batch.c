@@ -140,6 +140,7 @@ static int run(pg_batch_t *b, size_t k, const pg_stmt_id_t *ids, const pg_params
         if (bad < m && !b->l->lost) {
             b->fatal_later = true;
             b->fatal_op = b->later[bad].owner;
+            b->fatal_stmt = b->later[bad].id;
             *failed = -1;
         } else {
             *failed = bad < m ? (ssize_t)k : (ssize_t)(bad - m);
@@ -645,6 +646,10 @@ stmt_failed:
      * another server's commit tripped) is the op's own, which fails alone */
     if (b->l->lost || pg_retryable(b->l) || strcmp(b->l->sqlstate, "57014") == 0 || (!b->fatal_later && b->op >= n))
         goto failed;
+    if (b->fatal_later && b->fatal_stmt == PG_OBJECT_INSERT && strcmp(b->l->sqlstate, "23505") == 0) {
+        rollback(b); /* another server made the key first: run again, to find it and replace it */
+        return RETRY;
+    }
     *bad = b->fatal_later ? b->fatal_op : b->op;
     ops[*bad]->rc = b->fatal;
     ops[*bad]->err = b->fatal_err;

@@ -5,8 +5,10 @@
  *   - an op that refuses (not found, precondition failed, conflict) does so before its first
  *     change, so it needs no savepoint (DB_OP_OBJECT_IMPORT, all or nothing, has one);
  *   - rows an op decides on are locked (SELECT ... FOR UPDATE, UPDATE ... WHERE version = ...),
- *     and a new key is inserted with ON CONFLICT DO NOTHING and looked at again if another
- *     server got there first, so conditions (If-Match, If-None-Match) hold across servers;
+ *     so conditions (If-Match, If-None-Match) hold across servers; a new key cannot be
+ *     inserted by two servers at once either, since batches of one tenant are ordered by its
+ *     chain head (below), and should one be anyway, the second INSERT fails with a unique
+ *     violation and its batch runs again, to find the object and replace it;
  *   - queues are taken with FOR UPDATE SKIP LOCKED, so two servers never take the same entry.
  * Each tenant's chain head is locked by the batch before any op runs (pg_batch.c), which also
  * orders every batch touching that tenant, on whichever server.
@@ -179,14 +181,13 @@ static int op_upload_begin(pg_batch_t *b, db_write_t *w)
     return 0;
 }
 
-/* Writes the committed object of upload up over version cur (0: a new key). Sets *raced when
- * another server inserted the key first (nothing was written then). */
-static int commit_object(pg_batch_t *b, db_write_t *w, const object_t *o, int64_t cur, const char *old_id, bool *raced)
+/* Writes the committed object of upload up over version cur (0: a new key). A key inserted
+ * meanwhile (see the top of this file) makes the put-off INSERT fail with a unique violation,
+ * and the batch runs again (pg_batch.c), when this op finds that object locked and replaces it. */
+static int commit_object(pg_batch_t *b, db_write_t *w, const object_t *o, int64_t cur, const char *old_id)
 {
     pg_params_t p;
-    int64_t changed;
     int rc;
-    *raced = false;
     pg_params_init(&p);
     pg_param_text(&p, w->tenant);
     pg_param_text(&p, o->key);
@@ -203,10 +204,7 @@ static int commit_object(pg_batch_t *b, db_write_t *w, const object_t *o, int64_
             return rc;
         return delete_tags(b, w->tenant, o->key);
     }
-    if ((rc = exec(b, PG_OBJECT_INSERT, &p, "write object", &changed)) != 0)
-        return rc;
-    *raced = changed == 0;
-    return 0;
+    return exec(b, PG_OBJECT_INSERT, &p, "write object", NULL);
 }
 
 static int op_upload_complete(pg_batch_t *b, db_write_t *w)
@@ -241,21 +239,11 @@ static int op_upload_complete(pg_batch_t *b, db_write_t *w)
     PQclear(r);
     version_from(res[1], w, &cur, &old_id, &created);
     const object_t *o = &up.obj;
-    for (int attempt = 0;; attempt++) {
-        bool raced;
-        if (attempt > 0 && (rc = current(b, w, o->key, true, &cur, &old_id, &created)) != 0)
-            return rc;
-        w->replaced_id = cur ? old_id : NULL;
-        if ((rc = obj_cond_check(&up.cond, cur, &w->err)) != 0)
-            return rc;
-        if ((rc = commit_object(b, w, o, cur, old_id, &raced)) != 0)
-            return rc;
-        if (!raced)
-            break;
-        /* another server committed this key since we looked: it is visible (and lockable) now */
-        if (attempt == 3)
-            return err_set(&w->err, ERR_CONFLICT, "object changed concurrently; retry");
-    }
+    w->replaced_id = cur ? old_id : NULL;
+    if ((rc = obj_cond_check(&up.cond, cur, &w->err)) != 0)
+        return rc;
+    if ((rc = commit_object(b, w, o, cur, old_id)) != 0)
+        return rc;
     if ((rc = insert_tags(b, w->tenant, o->key, o->tags_json)) != 0)
         return rc;
     pg_params_init(&p);
