@@ -256,6 +256,13 @@ typedef struct db_vt {
     void (*conn_close)(db_conn_t *c);
     /* Checks that the database answers (readiness). */
     int (*ping)(db_conn_t *c, err_t *e);
+    /* Optional (NULL: reads never share anything). conn_share lets c's reads share one
+     * snapshot of the database, taken at the first read and kept until a write of this
+     * process commits or conn_idle is called, whichever comes first: a loop thread calls it
+     * once, and conn_idle before each wait for events. A request read after a write was
+     * acknowledged always sees that write. */
+    void (*conn_share)(db_conn_t *c);
+    void (*conn_idle)(db_conn_t *c);
 
     /* Reads. Results are allocated from a. A missing row is ERR_NOT_FOUND. */
     int (*key_get)(db_conn_t *c, const char *key_id, db_key_t *out, arena_t *a, err_t *e);
@@ -344,6 +351,18 @@ static inline void db_close(db_t *db)
 struct db_conn {
     db_t *db;
 };
+
+static inline void db_conn_share(db_conn_t *c)
+{
+    if (c->db->vt->conn_share)
+        c->db->vt->conn_share(c);
+}
+
+static inline void db_conn_idle(db_conn_t *c)
+{
+    if (c->db->vt->conn_idle)
+        c->db->vt->conn_idle(c);
+}
 
 #define DB_CALL(conn, fn, ...) ((conn)->db->vt->fn((conn), __VA_ARGS__))
 

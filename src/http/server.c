@@ -186,15 +186,21 @@ static void *thread_main(void *arg)
     h2o_socket_read_start(th->listener, on_accept);
     report_start(true);
 
+    /* the reads of one turn of the loop share a snapshot until a write commits; it ends
+     * before the loop waits for events again */
+    db_conn_share(th->conn);
     while (!loop_done(th)) {
         h2o_evloop_run(th->ctx.loop, th->shutting_down ? SHUTDOWN_POLL_MS : INT32_MAX);
+        db_conn_idle(th->conn);
         if (th->shutting_down)
             close_idle_when_quiet(th);
     }
 
     /* let closing sockets and zero-delay callbacks finish before the context goes */
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         h2o_evloop_run(th->ctx.loop, 0);
+        db_conn_idle(th->conn);
+    }
     h2o_timeout_dispose(th->ctx.loop, &th->accept_pause);
     app->db->vt->conn_close(th->conn);
     th->conn = NULL;

@@ -9,6 +9,7 @@
 #define LOCI_DB_SQLITE_SQ_H
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 
 #include "db/db.h"
 
@@ -125,6 +126,9 @@ typedef struct sq_conn {
     sqlite3 *h;
     sqlite3_stmt *st[SQ_NSTMT];
     sqlite3_stmt *list_st[SQ_LIST_CACHED + 1]; /* by number of tag filters */
+    bool share;            /* reads share a snapshot (db_vt_t.conn_share) */
+    bool snap;             /* a shared read transaction is open... */
+    uint64_t snap_commits; /* ...begun when the writer had made this many commits */
 } sq_conn_t;
 
 typedef struct sq_ckpt sq_ckpt_t;
@@ -134,6 +138,7 @@ typedef struct sq_db {
     char *path;
     sq_conn_t *writer; /* used only on the writer thread */
     sq_ckpt_t *ckpt;   /* the checkpoint thread (sq_ckpt.c); NULL for read-only databases */
+    _Atomic uint64_t commits; /* write batches committed (a shared snapshot older than one ends) */
 } sq_db_t;
 
 /* Starts checkpointing db's WAL on a thread of its own instead of inside the writer's commits. */
@@ -151,6 +156,9 @@ sqlite3_stmt *sq_stmt(sq_conn_t *c, sq_stmt_id_t id);
 /* Runs a statement without results (BEGIN, COMMIT, SAVEPOINT, ...) on c; returns SQLITE_OK or
  * the SQLite error code. */
 int sq_control(sq_conn_t *c, sq_stmt_id_t id);
+/* Called by every read before its first statement: on a sharing connection, keeps the open
+ * read transaction if no write committed since it began, else begins one (conn_share). */
+void sq_snapshot(sq_conn_t *c);
 /* Maps an SQLite result code to a loci error, with a message naming what failed. */
 int sq_error(sq_conn_t *c, int rc, const char *what, err_t *e);
 /* Copies column i as an arena string (NULL stays NULL). */

@@ -87,6 +87,40 @@ int sq_control(sq_conn_t *c, sq_stmt_id_t id)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Ends c's shared read transaction (a read transaction: ending it cannot lose anything). */
+static void snapshot_end(sq_conn_t *c)
+{
+    if (c->snap && !sqlite3_get_autocommit(c->h))
+        sq_control(c, SQ_TX_COMMIT);
+    c->snap = false;
+}
+
+void sq_snapshot(sq_conn_t *c)
+{
+    if (!c->share)
+        return;
+    /* the writer counts a commit before it answers any of its requests: a request read after
+     * one was answered finds the count moved, and a snapshot begun after this load has it */
+    uint64_t commits = atomic_load_explicit(&((sq_db_t *)c->base.db)->commits, memory_order_acquire);
+    if (c->snap && c->snap_commits == commits && !sqlite3_get_autocommit(c->h))
+        return;
+    snapshot_end(c);
+    if (sq_control(c, SQ_RD_BEGIN) == SQLITE_OK) { /* (the snapshot itself is taken by the first read) */
+        c->snap = true;
+        c->snap_commits = commits;
+    }
+}
+
+static void sq_conn_share(db_conn_t *conn)
+{
+    ((sq_conn_t *)conn)->share = true;
+}
+
+static void sq_conn_idle(db_conn_t *conn)
+{
+    snapshot_end((sq_conn_t *)conn);
+}
+
 int sq_error(sq_conn_t *c, int rc, const char *what, err_t *e)
 {
     int code;
@@ -190,6 +224,7 @@ void sq_conn_free(sq_conn_t *c)
 {
     if (c == NULL)
         return;
+    snapshot_end(c);
     for (int i = 0; i < SQ_NSTMT; i++)
         sqlite3_finalize(c->st[i]);
     for (int i = 0; i <= SQ_LIST_CACHED; i++)
@@ -271,6 +306,8 @@ const db_vt_t sq_vt = {
     .reads_inline = true,
     .conn_open = sq_conn_open,
     .conn_close = sq_conn_close,
+    .conn_share = sq_conn_share,
+    .conn_idle = sq_conn_idle,
     .ping = sq_ping,
     .key_get = sq_read_key_get,
     .key_list = sq_read_key_list,

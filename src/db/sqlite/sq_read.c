@@ -9,7 +9,13 @@
 #include "db/sqlite/sq.h"
 #include "util/buf.h"
 
-#define SQ_CONN(c) ((sq_conn_t *)(c))
+/* The connection of a read, its shared snapshot (if it shares one) brought up to date. */
+static sq_conn_t *reader(db_conn_t *conn)
+{
+    sq_conn_t *c = (sq_conn_t *)conn;
+    sq_snapshot(c);
+    return c;
+}
 
 /* Runs a statement expected to produce one row; returns 0 with the row ready, ERR_NOT_FOUND, or an error. */
 static int step_one(sq_conn_t *c, sqlite3_stmt *s, const char *what, err_t *e)
@@ -39,7 +45,7 @@ static void read_key(sqlite3_stmt *s, int first, db_key_t *k)
 
 int sq_read_key_get(db_conn_t *conn, const char *key_id, db_key_t *out, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_KEY_GET);
     int rc;
     if (s)
@@ -55,7 +61,7 @@ int sq_read_key_get(db_conn_t *conn, const char *key_id, db_key_t *out, arena_t 
 
 int sq_read_key_list(db_conn_t *conn, const char *tenant, db_key_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_KEY_LIST);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "key list", e);
@@ -107,7 +113,7 @@ static void read_tenant(sqlite3_stmt *s, tenant_t *t, arena_t *a)
 
 int sq_read_tenant_get(db_conn_t *conn, const char *id, tenant_t *out, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_TENANT_GET);
     int rc;
     if (s)
@@ -121,7 +127,7 @@ int sq_read_tenant_get(db_conn_t *conn, const char *id, tenant_t *out, arena_t *
 
 int sq_read_tenant_list(db_conn_t *conn, tenant_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_TENANT_LIST);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "tenant list", e);
@@ -147,7 +153,7 @@ int sq_read_tenant_list(db_conn_t *conn, tenant_t **out, size_t *n, arena_t *a, 
 
 int sq_read_store_list(db_conn_t *conn, db_store_row_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_STORE_LIST);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "store list", e);
@@ -248,7 +254,7 @@ static void read_object_cols(sqlite3_stmt *s, int first, object_t *o, arena_t *a
 
 int sq_read_object_get(db_conn_t *conn, const char *tenant, const char *key, object_t *out, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_OBJECT_GET_LOCS);
     int rc;
     if (s) {
@@ -274,7 +280,7 @@ int sq_read_object_get(db_conn_t *conn, const char *tenant, const char *key, obj
 
 int sq_read_upload_get(db_conn_t *conn, const char *tenant, const char *upload_id, upload_t *out, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_UPLOAD_GET);
     int rc;
     if (s) {
@@ -377,7 +383,7 @@ static size_t sparsest_tag(sq_conn_t *c, const char *tenant, const obj_query_t *
 int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *q, int limit, object_t **out, size_t *n, arena_t *a,
                         err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = NULL;
     bool cached = q->tags.n <= SQ_LIST_CACHED;
     int rc;
@@ -399,8 +405,8 @@ int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *
 
     /* the probes and the list in one read transaction: a reader starting a transaction after
      * any commit drops its whole page cache, so separate ones would read the same index pages
-     * again; and the list sees the snapshot the probes saw */
-    bool txn = q->tags.n > 1 && sq_control(c, SQ_RD_BEGIN) == SQLITE_OK;
+     * again; and the list sees the snapshot the probes saw (a shared snapshot is one already) */
+    bool txn = q->tags.n > 1 && !c->snap && sq_control(c, SQ_RD_BEGIN) == SQLITE_OK;
     size_t pl = strlen(q->prefix);
     const char *upper = pl ? obj_prefix_successor(q->prefix, pl, a) : "\xff";
     sq_bind_text(s, 1, tenant);
@@ -449,7 +455,7 @@ int sq_read_object_list(db_conn_t *conn, const char *tenant, const obj_query_t *
 
 int sq_read_erasure_list(db_conn_t *conn, size_t max, db_erasure_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_ERASURE_LIST);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "erasure list", e);
@@ -488,7 +494,7 @@ static void read_hash(sqlite3_stmt *s, int i, uint8_t out[AUDIT_HASH_LEN])
 
 int sq_read_audit_heads(db_conn_t *conn, audit_head_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_AUDIT_HEADS);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "audit heads", e);
@@ -518,7 +524,7 @@ int sq_read_audit_heads(db_conn_t *conn, audit_head_t **out, size_t *n, arena_t 
 int sq_read_audit_list(db_conn_t *conn, const char *only_tenant, const char *after_tenant, int64_t after_seq, size_t limit,
                        audit_entry_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, only_tenant ? SQ_AUDIT_LIST_ONE : SQ_AUDIT_LIST_ALL);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "audit list", e);
@@ -552,7 +558,7 @@ int sq_read_audit_list(db_conn_t *conn, const char *only_tenant, const char *aft
 
 int sq_read_checkpoint_list(db_conn_t *conn, int64_t after, size_t limit, db_checkpoint_t **out, size_t *n, arena_t *a, err_t *e)
 {
-    sq_conn_t *c = SQ_CONN(conn);
+    sq_conn_t *c = reader(conn);
     sqlite3_stmt *s = sq_stmt(c, SQ_CHECKPOINT_LIST);
     if (s == NULL)
         return sq_error(c, SQLITE_ERROR, "checkpoint list", e);

@@ -895,6 +895,9 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     }
     if ((rc = sq_control(c, SQ_TX_COMMIT)) != SQLITE_OK)
         goto rollback;
+    /* counted before any of the batch's requests is answered: shared read snapshots older
+     * than this commit are not used again (sq_snapshot) */
+    atomic_fetch_add_explicit(&db->commits, 1, memory_order_release);
     /* crypto-shredding: a deleted tenant's audit key must not survive in old WAL frames */
     for (size_t i = 0; i < n; i++) {
         if (ops[i]->op == DB_OP_TENANT_DELETE && ops[i]->rc == 0) {

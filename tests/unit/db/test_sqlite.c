@@ -411,3 +411,49 @@ TEST(db_audit_same_transaction)
     CHECK_INT(run(&f, &td), ERR_NOT_FOUND);
     teardown(&f);
 }
+
+/* A sharing connection (a loop thread's) keeps one snapshot across reads until a write of
+ * this process commits (then the next read sees it) or conn_idle; a write from elsewhere (a
+ * raw connection here, another process in life) is seen after conn_idle. */
+TEST(db_shared_snapshot)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    object_t o;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    db_conn_share(f.c);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), ERR_NOT_FOUND); /* snapshot taken */
+    /* this process's write: counted, so the very next read is on a new snapshot */
+    CHECK_INT(store_object(&f, "acme", "s/1", "eu1.00000000000000000000000011", "{}", NOCOND), 0);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 1);
+    /* a change the writer does not know of: the shared snapshot does not see it... */
+    sqlite3 *raw;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/t.db", f.dir);
+    CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_busy_timeout(raw, 5000);
+    CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 7 WHERE tenant = 'acme' AND key = 's/1'", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 1);
+    /* ...until the loop goes idle */
+    db_conn_idle(f.c);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 7);
+    /* without sharing, every read is its own snapshot */
+    db_conn_t *plain;
+    CHECK_INT(db_conn_open(f.db, &plain, &e), 0);
+    CHECK_INT(f.db->vt->object_get(plain, "acme", "s/1", &o, &f.a, &e), 0);
+    CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 8 WHERE tenant = 'acme' AND key = 's/1'", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(f.db->vt->object_get(plain, "acme", "s/1", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 8);
+    f.db->vt->conn_close(plain);
+    CHECK_INT(sqlite3_close(raw), SQLITE_OK);
+    /* a sharing connection's open snapshot does not keep the writer from committing */
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), 0);
+    CHECK_INT(store_object(&f, "acme", "s/2", "eu1.00000000000000000000000012", "{}", NOCOND), 0);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/2", &o, &f.a, &e), 0);
+    db_conn_idle(f.c);
+    teardown(&f);
+}
