@@ -1,6 +1,7 @@
 /*
  * sq_open.c - opening the SQLite database, schema migrations and connections.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,8 +188,17 @@ static int exec(sq_conn_t *c, const char *sql, err_t *e)
     return 0;
 }
 
+/* Before SQLite's first use: no memory statistics (loci reads none), so an allocation inside
+ * SQLite does not take the library's global mutex, which every thread's statements share. */
+static void library_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* (refused, harmlessly, if SQLite already started) */
+}
+
 int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, library_setup);
     sq_conn_t *c = calloc(1, sizeof(*c));
     int rc;
     if (c == NULL)
