@@ -359,14 +359,19 @@ def cluster_pids(pgdir):
     return pids
 
 
-def lookup_counters(srv):
+def counters(srv, *names):
+    """The values of /metrics counters names (0 for one not shown), in that order."""
     r = srv.request("GET", "/metrics")
     vals = {}
     for line in r.body.decode().splitlines() if r.status == 200 else []:
-        if line.startswith(("loci_db_lookups_total ", "loci_db_lookup_round_trips_total ")):
-            name, v = line.split()
-            vals[name] = int(v)
-    return vals.get("loci_db_lookups_total", 0), vals.get("loci_db_lookup_round_trips_total", 0)
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in names:
+            vals[parts[0]] = int(parts[1])
+    return tuple(vals.get(n, 0) for n in names)
+
+
+def lookup_counters(srv):
+    return counters(srv, "loci_db_lookups_total", "loci_db_lookup_round_trips_total")
 
 
 def test_lookup_batches(a, b, tok, pgdir):
@@ -427,13 +432,7 @@ def test_lookup_batches(a, b, tok, pgdir):
 
 
 def write_counters(srv):
-    r = srv.request("GET", "/metrics")
-    vals = {}
-    for line in r.body.decode().splitlines() if r.status == 200 else []:
-        if line.startswith(("loci_db_write_transactions_total ", "loci_db_commits_total ")):
-            name, v = line.split()
-            vals[name] = int(v)
-    return vals.get("loci_db_write_transactions_total", 0), vals.get("loci_db_commits_total", 0)
+    return counters(srv, "loci_db_write_transactions_total", "loci_db_commits_total")
 
 
 def test_batch_refusal(a, tok, url, pgdir):
@@ -525,7 +524,9 @@ def test_freeze(a, b, tok, pgdir):
     for p in pids:
         os.kill(p, signal.SIGSTOP)
     try:
-        time.sleep(3 * TIMEOUT_MS / 1000.0)
+        # four timeouts: a write can wait for the other load thread's batch and then its own
+        # (about two timeouts, plus a reconnection's), so each thread answers within the window
+        time.sleep(4 * TIMEOUT_MS / 1000.0)
     finally:
         for p in pids:
             os.kill(p, signal.SIGCONT)

@@ -12,7 +12,7 @@
  * results it does not need (inserting tags, finishing an upload, queueing erasures) are put off
  * (pg_batch_later) and go in the same round trip as the batch's next statement, or with the
  * COMMIT; so a write of one op costs two round trips plus the statements it reads the answers
- * of (an upload's complete: the upload, the object's version, the insert's outcome).
+ * of (an upload's complete: one, locking the upload and its object together).
  *
  * Holding a tenant's head from the start orders every batch that touches the tenant, on every
  * server, and taking all heads in one order keeps those batches from deadlocking. What can
@@ -42,6 +42,17 @@
 #define COMMITS_KEEP_MS  (24 * 3600 * 1000LL)
 #define IMPORT_VACUUM_MS (3600 * 1000) /* bound on the VACUUM after an import */
 
+/* arr (n elements of size, room for *cap) with room for one more: grown (doubled) if full. */
+static void *room_for_one(void *arr, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return arr;
+    *cap = *cap ? 2 * *cap : 32;
+    if ((arr = realloc(arr, *cap * size)) == NULL)
+        abort();
+    return arr;
+}
+
 /* A statement put off: its parameters are copied (the caller's go when it returns). */
 typedef struct pg_later {
     pg_stmt_id_t id;
@@ -56,12 +67,7 @@ int pg_batch_later(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const c
 {
     if (b->fatal)
         return b->fatal;
-    if (b->nlater == b->caplater) {
-        b->caplater = b->caplater ? 2 * b->caplater : 32;
-        b->later = realloc(b->later, b->caplater * sizeof(*b->later));
-        if (b->later == NULL)
-            abort();
-    }
+    b->later = room_for_one(b->later, b->nlater, &b->caplater, sizeof(*b->later));
     arena_t *a = &b->later_arena;
     pg_later_t *q = &b->later[b->nlater++];
     q->id = id;
@@ -137,7 +143,7 @@ static int run(pg_batch_t *b, size_t k, const pg_stmt_id_t *ids, const pg_params
     int rc = pg_pipeline(b->l, n, all, aps, res, aw, &bad, &b->fatal_err);
     if (rc != 0) {
         b->fatal = rc;
-        if (bad < m && !b->l->lost) {
+        if (bad < m && !b->l->lost) { /* (one that could not be prepared counts as the first) */
             b->fatal_later = true;
             b->fatal_op = b->later[bad].owner;
             b->fatal_stmt = b->later[bad].id;
@@ -345,12 +351,7 @@ int pg_batch_audit(pg_batch_t *b, db_write_t *w, const db_audit_input_t *in)
         if ((h = head_find(b, in->tenant)) == NULL)
             return b->fatal = err_set(&b->fatal_err, ERR_INTERNAL, "audit chain '%s' not locked", in->tenant);
     }
-    if (b->nents == b->capents) {
-        b->capents = b->capents ? 2 * b->capents : 64;
-        b->ents = realloc(b->ents, b->capents * sizeof(*b->ents));
-        if (b->ents == NULL)
-            abort();
-    }
+    b->ents = room_for_one(b->ents, b->nents, &b->capents, sizeof(*b->ents));
     arena_t *a = &b->ents_arena;
     audit_entry_t *e = &b->ents[b->nents++];
     e->tenant = h->tenant;

@@ -36,8 +36,7 @@ static int exec(pg_batch_t *b, pg_stmt_id_t id, const pg_params_t *p, const char
         return pg_batch_later(b, id, p, what);
     *changes = 0;
     STMT(r, id, p, what);
-    if (changes)
-        *changes = pg_changes(r);
+    *changes = pg_changes(r);
     PQclear(r);
     return 0;
 }

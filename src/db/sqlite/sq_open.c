@@ -88,11 +88,12 @@ int sq_control(sq_conn_t *c, sq_stmt_id_t id)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Ends c's shared read transaction (a read transaction: ending it cannot lose anything). */
+/* Ends c's shared read transaction (a read transaction: ending it cannot lose anything, and
+ * should COMMIT be refused, ROLLBACK ends it all the same). */
 static void snapshot_end(sq_conn_t *c)
 {
-    if (c->snap && !sqlite3_get_autocommit(c->h))
-        sq_control(c, SQ_TX_COMMIT);
+    if (c->snap && !sqlite3_get_autocommit(c->h) && sq_control(c, SQ_TX_COMMIT) != SQLITE_OK)
+        sq_control(c, SQ_TX_ROLLBACK);
     c->snap = false;
 }
 
