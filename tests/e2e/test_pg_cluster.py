@@ -9,7 +9,7 @@ failing under load. Starts its own throwaway PostgreSQL 15 cluster (tests/env/po
   - the audit chains stay valid (the API's verify on both servers, `loci audit verify`);
   - stores, tenants and keys made through one server work through the other; a key revoked
     through one is refused by the other within the token cache's bound (5 s);
-  - PostgreSQL frozen (SIGSTOP: connections open, no answers): 503 within about the timeout;
+  - PostgreSQL frozen (SIGSTOP: connections open, no answers): 503 within three timeouts at most;
   - PostgreSQL stopped (fast, then immediate) under load: requests fail fast with 503
     `unavailable` (never beyond database_timeout_ms, never a 500 or a wrong answer), loci
     reconnects by itself, and every acknowledged write is there afterwards;
@@ -511,7 +511,8 @@ def test_batch_refusal(a, tok, url, pgdir):
 
 def test_freeze(a, b, tok, pgdir):
     """PostgreSQL stops answering (its processes SIGSTOPped: connections stay open, nothing
-    comes back): requests get 503 unavailable within about database_timeout_ms, not a hang."""
+    comes back): requests get 503 unavailable within at most three database_timeout_ms (a read,
+    the batch ahead of the write, the write's own), not a hang."""
     import signal
     stop, acked, results = threading.Event(), [], []
     threads = [threading.Thread(target=load, args=(srv, tok, "freeze%d" % n, stop, acked, results))
@@ -524,8 +525,8 @@ def test_freeze(a, b, tok, pgdir):
     for p in pids:
         os.kill(p, signal.SIGSTOP)
     try:
-        # four timeouts: a write can wait for the other load thread's batch and then its own
-        # (about two timeouts, plus a reconnection's), so each thread answers within the window
+        # four timeouts: a request may take three (its read, the other thread's batch ahead of
+        # its write, its own batch), so each thread answers within the window
         time.sleep(4 * TIMEOUT_MS / 1000.0)
     finally:
         for p in pids:
@@ -544,8 +545,10 @@ def test_freeze(a, b, tok, pgdir):
     slow = max([d for _, _, d in frozen] or [0])
     rep.check("freeze_answers_503_unavailable", frozen and all(s in (200, 201, 503) for s, _, _ in frozen)
               and any(s == 503 for s, _, _ in frozen), sorted(set((s, c) for s, c, _ in frozen)))
-    # a request makes at most two round trips (a read, then a write), each bounded by the timeout
-    rep.check("freeze_no_request_beyond_two_timeouts", slow * 1000 <= 2 * TIMEOUT_MS + 500, slow)
+    # a request makes at most two round trips (a read, then a write), each bounded by the timeout,
+    # and its write may first wait for the other load thread's batch ahead of it (the old bound
+    # of two timeouts held only because the window was too short to see such a request end)
+    rep.check("freeze_no_request_beyond_three_timeouts", slow * 1000 <= 3 * TIMEOUT_MS + 500, slow)
     rep.check("freeze_recovers", recovered is not None, recovered)
     missing = [k for k, oid in acked if obj(a, tok, k).status != 200]
     rep.check("freeze_no_acknowledged_write_missing", not missing, missing[:3])
