@@ -127,7 +127,7 @@ void rq_read_batched(rq_t *rq, const rq_batch_read_t *b, void (*next)(rq_t *rq, 
     rq->job.run = NULL;
     rq->job.run_many = read_run_many;
     rq->job.batch = b;
-    submit(rq, rq->app->lookups ? rq->app->lookups : rq->app->readers, next);
+    submit(rq, rq->app->lookups, next); /* (there whenever there are readers: server.c) */
 }
 
 static void write_done(db_write_t *w)
