@@ -110,12 +110,14 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
     rc |= buf_putc(&uri, '/');
     rc |= sigv4_encode_path(&uri, rq->name, strlen(rq->name));
     if (s->virtual_host) {
-        rc |= buf_printf(&host, "%s.%s", s->base.store->bucket, s->ep.host);
-        rc |= buf_printf(&url_host, "%s.%s", s->base.store->bucket, s->ep.url_host);
-    } else {
-        rc |= buf_puts(&host, s->ep.host);
+        rc |= buf_puts(&host, s->base.store->bucket);
+        rc |= buf_putc(&host, '.');
+        rc |= buf_puts(&url_host, host.base);
         rc |= buf_puts(&url_host, s->ep.url_host);
     }
+    rc |= buf_puts(&host, s->ep.host);
+    if (!s->virtual_host)
+        rc |= buf_puts(&url_host, s->ep.url_host);
     /* the operation's query parameters (they are signed) */
     switch (rq->op) {
     case SIGN_OP_OBJECT:
@@ -194,6 +196,7 @@ int sign_s3_presign(signer_t *base, const sign_request_t *rq, sign_result_t *out
     time_fmt_amz(rq->now, date);
     date[8] = '\0';
     sigv4_key_cached(&s->cache, s->secret, date, s->region, "s3", key);
+    buf_reserve(&query, 512);
     if ((rc = sigv4_presign(&p, key, &query, NULL)) != 0) {
         rc = err_set(e, ERR_BAD_REQUEST, "cannot sign");
         goto out;

@@ -3,6 +3,7 @@
  */
 #include "util/enc.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static const char HEX_LOWER[] = "0123456789abcdef";
@@ -149,8 +150,33 @@ static bool unreserved(unsigned char c)
            c == '~';
 }
 
+/* The bytes pct_encode keeps, as bitmaps of 0..127: unreserved, and unreserved plus '/'. */
+#define UNRESERVED_LO ((1ull << '-') | (1ull << '.') | (0x3ffull << '0'))
+#define UNRESERVED_HI ((0x3ffffffull << ('A' - 64)) | (1ull << ('_' - 64)) | (0x3ffffffull << ('a' - 64)) | (1ull << ('~' - 64)))
+static const uint64_t KEEP[2][2] = {{UNRESERVED_LO, UNRESERVED_HI}, {UNRESERVED_LO | (1ull << '/'), UNRESERVED_HI}};
+
 int pct_encode(buf_t *b, const char *s, size_t len, bool keep_slash)
 {
+    /* room for the worst case up front, then straight stores (signing encodes every URL) */
+    if (len <= SIZE_MAX / 4 && buf_reserve(b, 3 * len) == 0) {
+        const uint64_t *keep = KEEP[keep_slash];
+        char *o = b->base + b->len;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c < 128 && (keep[c >> 6] >> (c & 63) & 1)) {
+                *o++ = (char)c;
+            } else {
+                o[0] = '%';
+                o[1] = HEX_UPPER[c >> 4];
+                o[2] = HEX_UPPER[c & 15];
+                o += 3;
+            }
+        }
+        b->len = (size_t)(o - b->base);
+        b->base[b->len] = '\0';
+        return 0;
+    }
+    /* near the buffer's cap: byte by byte, so whatever fits is judged exactly */
     int rc = buf_reserve(b, len);
     if (rc != 0)
         return rc;

@@ -2,6 +2,7 @@
  * test_util.c - encodings, buffers, the JSON writer, crypto wrappers and time formats.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,6 +69,39 @@ TEST(util_pct)
     CHECK_INT(pct_decode("%zz", 3, out, &n, false), -1);
     CHECK_INT(pct_decode("%00", 3, out, &n, false), 0);
     CHECK_INT(n, 1);
+}
+
+/* Every byte value, with and without '/', on the fast path (room for the worst case) and on the
+ * byte-by-byte one (a cap too tight for three bytes per input byte): RFC 3986's unreserved set
+ * stays, everything else is %XX in uppercase. */
+TEST(util_pct_all_bytes)
+{
+    for (int slash = 0; slash < 2; slash++) {
+        for (int capped = 0; capped < 2; capped++) {
+            for (int c = 0; c < 256; c++) {
+                bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                            c == '_' || c == '.' || c == '~' || (slash && c == '/');
+                char in[2] = {'x', (char)c}, want[8];
+                if (keep)
+                    snprintf(want, sizeof(want), "x%c", c);
+                else
+                    snprintf(want, sizeof(want), "x%%%02X", c);
+                buf_t b;
+                buf_init(&b, capped ? strlen(want) : 0);
+                CHECK_INT(pct_encode(&b, in, 2, slash), 0);
+                CHECK_STR(b.base, want);
+                CHECK_INT(b.len, strlen(want));
+                buf_release(&b);
+            }
+        }
+    }
+    buf_t b;
+    buf_init(&b, 4); /* "a%2F" fits, "a%2Fb" does not */
+    CHECK_INT(pct_encode(&b, "a/b", 3, false), ERR_PAYLOAD_TOO_LARGE);
+    buf_reset(&b);
+    CHECK_INT(pct_encode(&b, "a/", 2, false), 0);
+    CHECK_STR(b.base, "a%2F");
+    buf_release(&b);
 }
 
 TEST(util_utf8)
