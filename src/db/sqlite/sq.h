@@ -148,7 +148,18 @@ void sq_ckpt_stop(sq_db_t *db);
 
 extern const db_vt_t sq_vt;
 
-/* Opens a connection to path; readonly connections set query_only. */
+/* "loci-map" (sq_vfs.c): the VFS of the read connections, SQLite's unix VFS except that a
+ * reader keeps its memory map of the database file from one read transaction to the next.
+ * Registered once; returns SQLITE_OK or why not (then readers use the default VFS, unmapped). */
+#define SQ_MAP_VFS       "loci-map"
+#define SQ_MAP_SIZE      0x7fff0000LL /* the most a reader maps (the largest Debian's SQLite allows) */
+#define SQ_MAP_SIZE_TEXT "2147418112"
+#define SQ_CHUNK         (4 << 20) /* the database file grows by this much at a time */
+int sq_map_vfs_register(void);
+/* How often, process-wide, a reader kept its map over a change, and redid it after growth. */
+void sq_map_stats(uint64_t *kept, uint64_t *redone);
+
+/* Opens a connection to path; readonly connections set query_only and read through loci-map. */
 int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e);
 void sq_conn_free(sq_conn_t *c);
 /* Returns the prepared statement id on c (preparing it on first use), reset and unbound. */

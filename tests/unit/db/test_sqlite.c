@@ -10,6 +10,7 @@
 
 #include "db/audit_verify.h"
 #include "db/db.h"
+#include "db/sqlite/sq.h"
 #include "db/writer.h"
 #include "unit/test.h"
 
@@ -455,5 +456,67 @@ TEST(db_shared_snapshot)
     CHECK_INT(store_object(&f, "acme", "s/2", "eu1.00000000000000000000000012", "{}", NOCOND), 0);
     CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/2", &o, &f.a, &e), 0);
     db_conn_idle(f.c);
+    teardown(&f);
+}
+
+/* A read connection's memory map (sq_vfs.c): kept over another connection's commit, redone
+ * once the file has grown past it, and reading the current bytes all along. */
+TEST(db_reader_map)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    object_t o;
+    uint64_t kept0, redone0, kept1, redone1;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    CHECK_INT(store_object(&f, "acme", "m/0", "eu1.00000000000000000000000021", "{}", NOCOND), 0);
+    sqlite3 *raw;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/t.db", f.dir);
+    CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
+    sqlite3_busy_timeout(raw, 5000);
+    /* the object in the database file itself, so the reader takes it from its map */
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "m/0", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 1);
+
+    /* a change elsewhere: the next read transaction keeps the map and sees the change */
+    sq_map_stats(&kept0, &redone0);
+    CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 2 WHERE key = 'm/0'", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "m/0", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 2);
+    sq_map_stats(&kept1, &redone1);
+    CHECK(kept1 > kept0);
+    CHECK(redone1 == redone0);
+
+    /* the file grows by 8 MB, past the map: pages beyond it are read, and the next change
+     * redoes the map over the whole file */
+    CHECK_INT(sqlite3_exec(raw,
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+                           "INSERT INTO objects(tenant, key, id, version, size, content_type, tags, attrs, created_at, updated_at) "
+                           "SELECT 'acme', 'g/' || i, 'eu1.g' || i, i, 1, 'x', '{}', hex(randomblob(1000)), 0, 0 FROM n",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    for (int i = 1; i <= 4000; i += 333) {
+        char key[16];
+        snprintf(key, sizeof(key), "g/%d", i);
+        CHECK_INT(f.db->vt->object_get(f.c, "acme", key, &o, &f.a, &e), 0);
+        CHECK_INT(o.version, i);
+    }
+    CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 5000 WHERE key = 'g/4000'", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(f.db->vt->object_get(f.c, "acme", "g/4000", &o, &f.a, &e), 0);
+    CHECK_INT(o.version, 5000);
+    sq_map_stats(&kept0, &redone0);
+    CHECK(redone0 > redone1);
+    for (int i = 2; i < 4000; i += 397) {
+        char key[16];
+        snprintf(key, sizeof(key), "g/%d", i);
+        CHECK_INT(f.db->vt->object_get(f.c, "acme", key, &o, &f.a, &e), 0);
+        CHECK_INT(o.version, i);
+    }
+    CHECK_INT(sqlite3_close(raw), SQLITE_OK);
     teardown(&f);
 }
