@@ -121,6 +121,16 @@ typedef enum sq_stmt_id {
 /* Number of tag filters whose list statements are cached per connection. */
 #define SQ_LIST_CACHED 8
 
+/* A tag filter's probe from the start of a tenant's keys (sq_read.c, sparsest_tag), kept a
+ * short while: which filter drives a search only decides its speed, never its answer. */
+#define SQ_PROBE_SLOTS  256
+#define SQ_PROBE_TTL_MS 2000
+typedef struct sq_probe {
+    uint64_t id;   /* hash of tenant, key and value; 0 = empty */
+    int64_t at_ms; /* when it was probed (monotonic) */
+    char *key;     /* the probe's answer: the 16th matching key, or NULL for fewer matches */
+} sq_probe_t;
+
 typedef struct sq_conn {
     db_conn_t base;
     sqlite3 *h;
@@ -129,6 +139,8 @@ typedef struct sq_conn {
     bool share;            /* reads share a snapshot (db_vt_t.conn_share) */
     bool snap;             /* a shared read transaction is open... */
     uint64_t snap_commits; /* ...begun when the writer had made this many commits */
+    sq_probe_t probes[SQ_PROBE_SLOTS];
+    uint64_t probes_run; /* probe statements stepped (tests) */
 } sq_conn_t;
 
 typedef struct sq_ckpt sq_ckpt_t;

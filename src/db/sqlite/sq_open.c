@@ -251,6 +251,8 @@ void sq_conn_free(sq_conn_t *c)
         sqlite3_finalize(c->st[i]);
     for (int i = 0; i <= SQ_LIST_CACHED; i++)
         sqlite3_finalize(c->list_st[i]);
+    for (int i = 0; i < SQ_PROBE_SLOTS; i++)
+        free(c->probes[i].key);
     if (c->h && sqlite3_close(c->h) != SQLITE_OK)
         fprintf(stderr, "loci: closing database connection: %s\n", sqlite3_errmsg(c->h));
     free(c);

@@ -8,6 +8,7 @@
 
 #include "db/sqlite/sq.h"
 #include "util/buf.h"
+#include "util/timeutil.h"
 
 /* The connection of a read, its shared snapshot (if it shares one) brought up to date. */
 static sq_conn_t *reader(db_conn_t *conn)
@@ -343,38 +344,100 @@ static int build_list_sql(size_t ntags, buf_t *b)
  * also have `shard=5` (1 in 100) reads 100 times more index entries than the other way round.
  * SQLite has no statistics per tag value, so ask the index itself: the filter whose 16th
  * matching key after the start point lies furthest along is the sparsest there (one with
- * fewer than 16 matches wins at once). It costs at most 16 index steps per filter.
+ * fewer than 16 matches wins at once). It costs at most 16 index steps per filter, an eighth
+ * of a first page's search: a probe from the start of the tenant's keys (a first page without
+ * a prefix, most searches) is kept for SQ_PROBE_TTL_MS per connection. A stale one can only
+ * pick a slower filter to drive with for that long; the answer is the same either way.
  * Returns the index of the filter to drive with.
  */
 #define PROBE_SKIP 15
 
+/* FNV-1a over tenant, key and value (NUL-separated); never 0, which marks an empty slot. */
+static uint64_t probe_id(const char *tenant, const tag_t *t)
+{
+    uint64_t h = 14695981039346656037ull;
+    const char *parts[3] = {tenant, t->k, t->v};
+    for (int i = 0; i < 3; i++) {
+        for (const unsigned char *p = (const unsigned char *)parts[i]; *p; p++)
+            h = (h ^ *p) * 1099511628211ull;
+        h = (h ^ 0xff) * 1099511628211ull;
+    }
+    return h ? h : 1;
+}
+
+/* One filter's probe: 1 with its 16th matching key in *key (malloc'ed), 0 if it has fewer
+ * matches than that, -1 if the probe could not run. */
+static int probe(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_query_t *q, const char *upper, char **key)
+{
+    sqlite3_stmt *s = sq_stmt(c, SQ_TAG_PROBE);
+    if (s == NULL)
+        return -1;
+    c->probes_run++;
+    sq_bind_text(s, 1, tenant);
+    sq_bind_text(s, 2, t->k);
+    sq_bind_text(s, 3, t->v);
+    sq_bind_text(s, 4, q->start_after ? q->start_after : "");
+    sq_bind_text(s, 5, q->prefix);
+    sq_bind_text(s, 6, upper);
+    int rc = sqlite3_step(s), found = 0;
+    *key = NULL;
+    if (rc == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(s, 0);
+        if ((*key = strdup(k ? k : "")) == NULL)
+            found = -1;
+        else
+            found = 1;
+    } else if (rc != SQLITE_DONE) {
+        found = -1;
+    }
+    sqlite3_reset(s);
+    return found;
+}
+
+/* probe() from the start of the tenant's keys, through the connection's cache. *key stays
+ * owned by the cache (valid until the next call). */
+static int probe_cached(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_query_t *q, const char *upper,
+                        const char **key)
+{
+    uint64_t id = probe_id(tenant, t);
+    sq_probe_t *slot = &c->probes[id % SQ_PROBE_SLOTS];
+    int64_t now = time_mono_ns() / 1000000;
+    if (slot->id != id || now - slot->at_ms > SQ_PROBE_TTL_MS) {
+        char *k;
+        int rc = probe(c, tenant, t, q, upper, &k);
+        if (rc < 0)
+            return rc;
+        free(slot->key);
+        *slot = (sq_probe_t){.id = id, .at_ms = now, .key = k};
+    }
+    *key = slot->key;
+    return slot->key != NULL;
+}
+
 static size_t sparsest_tag(sq_conn_t *c, const char *tenant, const obj_query_t *q, const char *upper)
 {
+    bool from_start = (q->start_after == NULL || *q->start_after == '\0') && *q->prefix == '\0';
     size_t best = 0;
     char *best_key = NULL;
     for (size_t i = 0; i < q->tags.n; i++) {
-        sqlite3_stmt *s = sq_stmt(c, SQ_TAG_PROBE);
-        if (s == NULL)
+        char *own = NULL; /* a probe that is not cached (a later page, a prefix) */
+        const char *k;
+        int rc = from_start ? probe_cached(c, tenant, &q->tags.items[i], q, upper, &k)
+                            : probe(c, tenant, &q->tags.items[i], q, upper, &own);
+        if (!from_start)
+            k = own;
+        if (rc < 0)
             break;
-        sq_bind_text(s, 1, tenant);
-        sq_bind_text(s, 2, q->tags.items[i].k);
-        sq_bind_text(s, 3, q->tags.items[i].v);
-        sq_bind_text(s, 4, q->start_after ? q->start_after : "");
-        sq_bind_text(s, 5, q->prefix);
-        sq_bind_text(s, 6, upper);
-        int rc = sqlite3_step(s);
-        if (rc != SQLITE_ROW) { /* fewer matches than the probe skips: nothing is sparser */
-            sqlite3_reset(s);
+        if (rc == 0) { /* fewer matches than the probe skips: nothing is sparser */
             best = i;
             break;
         }
-        const char *k = (const char *)sqlite3_column_text(s, 0);
-        if (best_key == NULL || (k && strcmp(k, best_key) > 0)) {
+        if (best_key == NULL || strcmp(k, best_key) > 0) {
             free(best_key);
-            best_key = k ? strdup(k) : NULL;
+            best_key = strdup(k);
             best = i;
         }
-        sqlite3_reset(s);
+        free(own);
     }
     free(best_key);
     return best;

@@ -459,6 +459,47 @@ TEST(db_shared_snapshot)
     teardown(&f);
 }
 
+/* A tag filter's probe (which filter drives a search) from the start of the tenant's keys is
+ * kept a while per connection; a later page probes afresh; the answers are the same. */
+TEST(db_tag_probe_cache)
+{
+    fixture_t f;
+    setup(&f);
+    err_t e;
+    CHECK_INT(put_tenant(&f, "acme"), 0);
+    for (int i = 0; i < 40; i++) {
+        char key[16], id[40];
+        snprintf(key, sizeof(key), "p/%02d", i);
+        snprintf(id, sizeof(id), "eu1.000000000000000000000001%02d", i);
+        CHECK_INT(store_object(&f, "acme", key, id, i % 2 ? "{\"a\":\"1\",\"b\":\"y\"}" : "{\"a\":\"1\",\"b\":\"x\"}", NOCOND), 0);
+    }
+    sq_conn_t *sc = (sq_conn_t *)f.c;
+    obj_query_t q = {.prefix = "", .limit = 100};
+    tag_t qt[] = {{"a", "1"}, {"b", "x"}};
+    q.tags = (tagset_t){qt, 2};
+    object_t *objs;
+    size_t n;
+    for (int round = 0; round < 2; round++) {
+        uint64_t before = sc->probes_run;
+        CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 100, &objs, &n, &f.a, &e), 0);
+        CHECK_INT(n, 20);
+        for (size_t i = 0; i < n; i++) {
+            char key[16];
+            snprintf(key, sizeof(key), "p/%02zu", 2 * i);
+            CHECK_STR(objs[i].key, key);
+        }
+        CHECK_INT(sc->probes_run - before, round == 0 ? 2 : 0); /* probed once, then kept */
+    }
+    /* a later page: probed from its own start point, not cached */
+    q.start_after = "p/20";
+    uint64_t before = sc->probes_run;
+    CHECK_INT(f.db->vt->object_list(f.c, "acme", &q, 100, &objs, &n, &f.a, &e), 0);
+    CHECK_INT(n, 9);
+    CHECK_STR(objs[0].key, "p/22");
+    CHECK_INT(sc->probes_run - before, 2);
+    teardown(&f);
+}
+
 /* A read connection's memory map (sq_vfs.c): kept over another connection's commit, redone
  * once the file has grown past it, and reading the current bytes all along. */
 TEST(db_reader_map)
