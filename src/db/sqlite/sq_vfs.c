@@ -32,7 +32,8 @@
 typedef struct map_file {
     sqlite3_file base;
     sqlite3_file *real;
-    int grew; /* a fetch went past the map: the next full unfetch unmaps for real */
+    int grew;                /* a fetch went past the map: the next full unfetch unmaps for real */
+    sqlite3_int64 map_limit; /* the most this file is mapped (PRAGMA mmap_size, as SQLite took it) */
 } map_file_t;
 
 static sqlite3_vfs map_vfs;
@@ -92,7 +93,15 @@ static int m_check_reserved(sqlite3_file *f, int *out)
 
 static int m_file_control(sqlite3_file *f, int op, void *arg)
 {
-    return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+    int rc = REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+    if (op == SQLITE_FCNTL_MMAP_SIZE && rc == SQLITE_OK) {
+        /* the limit SQLite settled on (it caps the pragma at its build's maximum): a fetch
+         * beyond it is no sign of growth */
+        sqlite3_int64 now = -1;
+        if (REAL(f)->pMethods->xFileControl(REAL(f), SQLITE_FCNTL_MMAP_SIZE, &now) == SQLITE_OK)
+            ((map_file_t *)f)->map_limit = now;
+    }
+    return rc;
 }
 
 static int m_sector_size(sqlite3_file *f)
@@ -129,7 +138,7 @@ static int m_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
 {
     int rc = REAL(f)->pMethods->xFetch(REAL(f), off, n, pp);
     /* past the map but within what may be mapped: the file grew since it was mapped */
-    if (rc == SQLITE_OK && *pp == NULL && off + n <= SQ_MAP_SIZE)
+    if (rc == SQLITE_OK && *pp == NULL && off + n <= ((map_file_t *)f)->map_limit)
         ((map_file_t *)f)->grew = 1;
     return rc;
 }
