@@ -64,6 +64,18 @@ static int put_tenant(fixture_t *f, const char *id)
 }
 
 /* Starts and completes an upload of key with id and tags; returns the completion's rc. */
+/* A plain connection to the fixture's database, beside loci's own (another process would do
+ * the same): its changes are ones the writer does not know of. */
+static sqlite3 *raw_open(fixture_t *f)
+{
+    sqlite3 *h = NULL;
+    char path[160];
+    snprintf(path, sizeof(path), "%s/t.db", f->dir);
+    CHECK_INT(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    return h;
+}
+
 static int store_object(fixture_t *f, const char *tenant, const char *key, const char *id, const char *tags_json, cond_t cond)
 {
     upload_t up;
@@ -389,10 +401,7 @@ TEST(db_audit_same_transaction)
     CHECK_INT(db_audit_verify(f.c, pub, &r, &e), 0);
     CHECK(r.ok);
     CHECK_INT(r.entries, 3);
-    sqlite3 *h;
-    char path[160];
-    snprintf(path, sizeof(path), "%s/t.db", f.dir);
-    CHECK_INT(sqlite3_open(path, &h), SQLITE_OK);
+    sqlite3 *h = raw_open(&f);
     CHECK_INT(sqlite3_exec(h, "UPDATE audit_entries SET actor='x' WHERE tenant='acme' AND seq=2", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(h);
     CHECK_INT(db_audit_verify(f.c, pub, &r, &e), 0);
@@ -430,11 +439,7 @@ TEST(db_shared_snapshot)
     CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), 0);
     CHECK_INT(o.version, 1);
     /* a change the writer does not know of: the shared snapshot does not see it... */
-    sqlite3 *raw;
-    char path[160];
-    snprintf(path, sizeof(path), "%s/t.db", f.dir);
-    CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
-    sqlite3_busy_timeout(raw, 5000);
+    sqlite3 *raw = raw_open(&f);
     CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 7 WHERE tenant = 'acme' AND key = 's/1'", NULL, NULL, NULL), SQLITE_OK);
     CHECK_INT(f.db->vt->object_get(f.c, "acme", "s/1", &o, &f.a, &e), 0);
     CHECK_INT(o.version, 1);
@@ -511,11 +516,7 @@ TEST(db_reader_map)
     uint64_t kept0, redone0, kept1, redone1;
     CHECK_INT(put_tenant(&f, "acme"), 0);
     CHECK_INT(store_object(&f, "acme", "m/0", "eu1.00000000000000000000000021", "{}", NOCOND), 0);
-    sqlite3 *raw;
-    char path[160];
-    snprintf(path, sizeof(path), "%s/t.db", f.dir);
-    CHECK_INT(sqlite3_open(path, &raw), SQLITE_OK);
-    sqlite3_busy_timeout(raw, 5000);
+    sqlite3 *raw = raw_open(&f);
     /* the object in the database file itself, so the reader takes it from its map */
     CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
     CHECK_INT(f.db->vt->object_get(f.c, "acme", "m/0", &o, &f.a, &e), 0);
