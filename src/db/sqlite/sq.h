@@ -164,8 +164,7 @@ extern const db_vt_t sq_vt;
  * reader keeps its memory map of the database file from one read transaction to the next.
  * Registered once; returns SQLITE_OK or why not (then readers use the default VFS, unmapped). */
 #define SQ_MAP_VFS       "loci-map"
-#define SQ_MAP_SIZE      0x7fff0000LL /* the most a reader maps (the largest Debian's SQLite allows) */
-#define SQ_MAP_SIZE_TEXT "2147418112"
+#define SQ_MAP_SIZE      "2147418112" /* mmap_size of a reader: the largest Debian's SQLite allows */
 #define SQ_CHUNK         (4 << 20) /* the database file grows by this much at a time */
 int sq_map_vfs_register(void);
 /* How often, process-wide, a reader kept its map over a change, and redid it after growth. */

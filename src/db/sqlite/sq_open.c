@@ -222,7 +222,7 @@ int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e)
     /* readers take database pages from a map that stays (sq_vfs.c) instead of pread into a page
      * cache that WAL mode empties after every commit; the writer and checkpointer write, so they
      * keep pread/pwrite */
-    if (mapped && (rc = exec(c, "PRAGMA mmap_size=" SQ_MAP_SIZE_TEXT ";", e)) != 0)
+    if (mapped && (rc = exec(c, "PRAGMA mmap_size=" SQ_MAP_SIZE ";", e)) != 0)
         goto fail;
     /* deleted rows (a shredded audit key, a deleted tenant) are overwritten, not left in free pages */
     if (!readonly && (rc = exec(c, "PRAGMA secure_delete=ON;", e)) != 0)
