@@ -14,8 +14,9 @@
  * checkpointer never overwrites a database page that a live snapshot still reads from the file
  * (that is WAL's backfill rule, the same one SQLite's mmap relies on). The one thing the unmap
  * also did is follow the file's growth: a fetch beyond the map fails over to xRead, and marks the
- * file so that the next full unfetch does unmap, and the next fetch maps the grown file. The file
- * never shrinks while the server runs (loci never vacuums an SQLite database).
+ * file so that the next full unfetch does unmap, and the next fetch maps the grown file. loci never
+ * shrinks the file; if another program does (VACUUM), the checkpoint that truncates it waits until
+ * no snapshot older than the VACUUM is left, and newer ones read no page past the new end.
  *
  * Everything else is the unix VFS's own code, called through its methods: locks, the WAL-index
  * in shared memory, the inode list that makes POSIX locks work between connections of one
