@@ -164,6 +164,49 @@ TEST(util_jsonw)
     buf_release(&b);
 }
 
+/* Every byte value at every position of a 24-byte string (so at every offset within the
+ * escaper's 8-byte steps and in its byte-by-byte tail): what JSON needs escaped is escaped, a
+ * byte that is not UTF-8 becomes U+FFFD, everything else is copied. */
+TEST(util_jsonw_escape_all_bytes)
+{
+    for (int c = 0; c < 256; c++) {
+        char want_esc[16];
+        if (c == '"' || c == '\\')
+            snprintf(want_esc, sizeof(want_esc), "\\%c", c);
+        else if (c == '\n')
+            strcpy(want_esc, "\\n");
+        else if (c == '\r')
+            strcpy(want_esc, "\\r");
+        else if (c == '\t')
+            strcpy(want_esc, "\\t");
+        else if (c == '\b')
+            strcpy(want_esc, "\\b");
+        else if (c == '\f')
+            strcpy(want_esc, "\\f");
+        else if (c < 0x20 || c == 0x7f)
+            snprintf(want_esc, sizeof(want_esc), "\\u%04x", c);
+        else if (c >= 0x80)
+            strcpy(want_esc, "\xef\xbf\xbd");
+        else
+            snprintf(want_esc, sizeof(want_esc), "%c", c);
+        for (int pos = 0; pos < 24; pos++) {
+            char in[24], want[64];
+            memset(in, 'a', sizeof(in));
+            in[pos] = (char)c;
+            snprintf(want, sizeof(want), "\"%.*s%s%.*s\"", pos, in, want_esc, 23 - pos, in + pos + 1);
+            buf_t b = BUF_INIT;
+            CHECK_INT(jw_escape(&b, in, sizeof(in)), 0);
+            CHECK_STR(b.base, want);
+            buf_release(&b);
+        }
+    }
+    /* well-formed UTF-8 stays as it is, across a step boundary too */
+    buf_t b = BUF_INIT;
+    CHECK_INT(jw_escape(&b, "abcdefg\xc3\xa9hijklmn\xe2\x82\xac", 19), 0);
+    CHECK_STR(b.base, "\"abcdefg\xc3\xa9hijklmn\xe2\x82\xac\"");
+    buf_release(&b);
+}
+
 TEST(util_crypto)
 {
     char hex[65];
