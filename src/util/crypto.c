@@ -155,16 +155,45 @@ bool crypto_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+/* AES-256-GCM seals every search's cursor: as with SHA-256, the cipher is fetched once and each
+ * thread reuses one context (each message initializes it afresh with its key and nonce). */
+static EVP_CIPHER *gcm_cipher;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+static pthread_key_t gcm_key;
+
+static void gcm_ctx_free(void *p)
+{
+    EVP_CIPHER_CTX_free(p);
+}
+
+static void gcm_setup(void)
+{
+    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    if (gcm_cipher == NULL || pthread_key_create(&gcm_key, gcm_ctx_free) != 0)
+        abort();
+}
+
+static EVP_CIPHER_CTX *gcm_ctx(void)
+{
+    pthread_once(&gcm_once, gcm_setup);
+    EVP_CIPHER_CTX *ctx = pthread_getspecific(gcm_key);
+    if (ctx == NULL) {
+        if ((ctx = EVP_CIPHER_CTX_new()) == NULL || pthread_setspecific(gcm_key, ctx) != 0)
+            abort();
+    }
+    return ctx;
+}
+
 int aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, const void *pt, size_t n, uint8_t *out)
 {
     int rc = ERR_INTERNAL, len;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = gcm_ctx();
     uint8_t *nonce = out + 1, *ct = out + 1 + AEAD_NONCE_LEN;
 
     out[0] = AEAD_VERSION;
-    if (ctx == NULL || crypto_random(nonce, AEAD_NONCE_LEN) != 0)
+    if (crypto_random(nonce, AEAD_NONCE_LEN) != 0)
         goto out;
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+    if (EVP_EncryptInit_ex(ctx, gcm_cipher, NULL, key, nonce) != 1)
         goto out;
     if (aadlen && EVP_EncryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
         goto out;
@@ -176,7 +205,6 @@ int aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, c
         goto out;
     rc = 0;
 out:
-    EVP_CIPHER_CTX_free(ctx);
     return rc;
 }
 
@@ -184,7 +212,6 @@ int aead_open(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, c
               size_t *outlen)
 {
     int rc = ERR_BAD_REQUEST, len;
-    EVP_CIPHER_CTX *ctx = NULL;
 
     if (inlen < AEAD_OVERHEAD || in[0] != AEAD_VERSION)
         return ERR_BAD_REQUEST;
@@ -193,9 +220,8 @@ int aead_open(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, c
     uint8_t tagcopy[AEAD_TAG_LEN];
     memcpy(tagcopy, tag, AEAD_TAG_LEN);
 
-    if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
-        return ERR_INTERNAL;
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+    EVP_CIPHER_CTX *ctx = gcm_ctx();
+    if (EVP_DecryptInit_ex(ctx, gcm_cipher, NULL, key, nonce) != 1)
         goto out;
     if (aadlen && EVP_DecryptUpdate(ctx, NULL, &len, aad, (int)aadlen) != 1)
         goto out;
@@ -208,7 +234,6 @@ int aead_open(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, c
     *outlen = n;
     rc = 0;
 out:
-    EVP_CIPHER_CTX_free(ctx);
     return rc;
 }
 

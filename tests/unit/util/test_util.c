@@ -227,6 +227,17 @@ TEST(util_crypto)
     sealed[AEAD_OVERHEAD] ^= 1;
     CHECK_INT(aead_open(key, "ctx", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), ERR_BAD_REQUEST);
     CHECK_INT(aead_open(key, "ctx", 3, sealed, 5, opened, &n), ERR_BAD_REQUEST);
+    /* the thread's cipher context serves the next message as if new, after refusals too */
+    sealed[AEAD_OVERHEAD] ^= 1;
+    CHECK_INT(aead_open(key, "ctx", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), 0);
+    CHECK_INT(n, 6);
+    CHECK(memcmp(opened, "secret", 6) == 0);
+    /* and takes each message's own key */
+    uint8_t key2[32] = {9};
+    CHECK_INT(aead_seal(key2, "ctx", 3, "other!", 6, sealed), 0);
+    CHECK_INT(aead_open(key, "ctx", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), ERR_BAD_REQUEST);
+    CHECK_INT(aead_open(key2, "ctx", 3, sealed, 6 + AEAD_OVERHEAD, opened, &n), 0);
+    CHECK(memcmp(opened, "other!", 6) == 0);
 }
 
 TEST(util_time)
