@@ -296,9 +296,12 @@ static int url_query(const sigv4_params_t *p, const shared_t *s, const char *sig
         rc |= pct_encode(query, value, strlen(value), false);
         rc |= buf_putc(query, '&');
     }
-    const char *const auth[][2] = {{"X-Amz-Algorithm", SIGV4_ALGORITHM}, {"X-Amz-Credential", s->text.base + s->cred},
-                                   {"X-Amz-Date", s->date},              {"X-Amz-SignedHeaders", s->text.base},
-                                   {"X-Amz-Expires", s->expires},        {"X-Amz-Signature", sig_hex}};
+    const char *const auth[][2] = {{"X-Amz-Algorithm", SIGV4_ALGORITHM},
+                                   {"X-Amz-Credential", s->text.base + s->cred},
+                                   {"X-Amz-Date", s->date},
+                                   {"X-Amz-SignedHeaders", s->text.base},
+                                   {"X-Amz-Expires", s->expires},
+                                   {"X-Amz-Signature", sig_hex}};
     for (size_t i = 0; i < sizeof(auth) / sizeof(auth[0]); i++) {
         if (i)
             rc |= buf_putc(query, '&');

@@ -136,11 +136,11 @@ typedef struct sq_conn {
     sqlite3 *h;
     sqlite3_stmt *st[SQ_NSTMT];
     sqlite3_stmt *list_st[SQ_LIST_CACHED + 1]; /* by number of tag filters */
-    bool share;            /* reads share a snapshot (db_vt_t.conn_share) */
-    bool snap;             /* a shared read transaction is open... */
-    uint64_t snap_commits; /* ...begun when the writer had made this many commits */
-    sq_probe_t probes[SQ_PROBE_SLOTS];
-    uint64_t probes_run; /* probe statements stepped (tests) */
+    bool share;                        /* reads share a snapshot (db_vt_t.conn_share) */
+    bool snap;                         /* a shared read transaction is open... */
+    uint64_t snap_commits;             /* ...begun when the writer had made this many commits */
+    sq_probe_t probes[SQ_PROBE_SLOTS]; /* tag probes from the start of a tenant's keys (sq_read.c) */
+    uint64_t probes_run;               /* probe statements stepped (tests) */
 } sq_conn_t;
 
 typedef struct sq_ckpt sq_ckpt_t;

@@ -396,8 +396,7 @@ static int probe(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_que
 
 /* probe() from the start of the tenant's keys, through the connection's cache. *key stays
  * owned by the cache (valid until the next call). */
-static int probe_cached(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_query_t *q, const char *upper,
-                        const char **key)
+static int probe_cached(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_query_t *q, const char *upper, const char **key)
 {
     uint64_t id = probe_id(tenant, t);
     sq_probe_t *slot = &c->probes[id % SQ_PROBE_SLOTS];

@@ -505,6 +505,27 @@ TEST(db_tag_probe_cache)
     teardown(&f);
 }
 
+/* Runs sql on a plain connection, then moves everything into the database file itself. */
+static void exec_checkpointed(sqlite3 *raw, const char *sql)
+{
+    CHECK_INT(sqlite3_exec(raw, sql, NULL, NULL, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+}
+
+/* Rows g/first, g/first+step, ... below g/4000 of db_reader_map read through the reader, each
+ * with its own number as version. */
+static void check_grown(fixture_t *f, int first, int step)
+{
+    err_t e;
+    object_t o;
+    for (int i = first; i < 4000; i += step) {
+        char key[16];
+        snprintf(key, sizeof(key), "g/%d", i);
+        CHECK_INT(f->db->vt->object_get(f->c, "acme", key, &o, &f->a, &e), 0);
+        CHECK_INT(o.version, i);
+    }
+}
+
 /* A read connection's memory map (sq_vfs.c): kept over another connection's commit, redone
  * once the file has grown past it, and reading the current bytes all along. */
 TEST(db_reader_map)
@@ -524,8 +545,7 @@ TEST(db_reader_map)
 
     /* a change elsewhere: the next read transaction keeps the map and sees the change */
     sq_map_stats(&kept0, &redone0);
-    CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 2 WHERE key = 'm/0'", NULL, NULL, NULL), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+    exec_checkpointed(raw, "UPDATE objects SET version = 2 WHERE key = 'm/0'");
     CHECK_INT(f.db->vt->object_get(f.c, "acme", "m/0", &o, &f.a, &e), 0);
     CHECK_INT(o.version, 2);
     sq_map_stats(&kept1, &redone1);
@@ -534,31 +554,16 @@ TEST(db_reader_map)
 
     /* the file grows by 8 MB, past the map: pages beyond it are read, and the next change
      * redoes the map over the whole file */
-    CHECK_INT(sqlite3_exec(raw,
-                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
+    exec_checkpointed(raw, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) "
                            "INSERT INTO objects(tenant, key, id, version, size, content_type, tags, attrs, created_at, updated_at) "
-                           "SELECT 'acme', 'g/' || i, 'eu1.g' || i, i, 1, 'x', '{}', hex(randomblob(1000)), 0, 0 FROM n",
-                           NULL, NULL, NULL),
-              SQLITE_OK);
-    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
-    for (int i = 1; i <= 4000; i += 333) {
-        char key[16];
-        snprintf(key, sizeof(key), "g/%d", i);
-        CHECK_INT(f.db->vt->object_get(f.c, "acme", key, &o, &f.a, &e), 0);
-        CHECK_INT(o.version, i);
-    }
-    CHECK_INT(sqlite3_exec(raw, "UPDATE objects SET version = 5000 WHERE key = 'g/4000'", NULL, NULL, NULL), SQLITE_OK);
-    CHECK_INT(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+                           "SELECT 'acme', 'g/' || i, 'eu1.g' || i, i, 1, 'x', '{}', hex(randomblob(1000)), 0, 0 FROM n");
+    check_grown(&f, 1, 333);
+    exec_checkpointed(raw, "UPDATE objects SET version = 5000 WHERE key = 'g/4000'");
     CHECK_INT(f.db->vt->object_get(f.c, "acme", "g/4000", &o, &f.a, &e), 0);
     CHECK_INT(o.version, 5000);
     sq_map_stats(&kept0, &redone0);
     CHECK(redone0 > redone1);
-    for (int i = 2; i < 4000; i += 397) {
-        char key[16];
-        snprintf(key, sizeof(key), "g/%d", i);
-        CHECK_INT(f.db->vt->object_get(f.c, "acme", key, &o, &f.a, &e), 0);
-        CHECK_INT(o.version, i);
-    }
+    check_grown(&f, 2, 397);
     CHECK_INT(sqlite3_close(raw), SQLITE_OK);
     teardown(&f);
 }

@@ -79,8 +79,8 @@ TEST(util_pct_all_bytes)
     for (int slash = 0; slash < 2; slash++) {
         for (int capped = 0; capped < 2; capped++) {
             for (int c = 0; c < 256; c++) {
-                bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '_' || c == '.' || c == '~' || (slash && c == '/');
+                bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+                            c == '.' || c == '~' || (slash && c == '/');
                 char in[2] = {'x', (char)c}, want[8];
                 if (keep)
                     snprintf(want, sizeof(want), "x%c", c);
