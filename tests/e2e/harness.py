@@ -87,6 +87,10 @@ class _Db:
         if PG:
             import psycopg2
             self.con = psycopg2.connect(database_url(data))
+            if readonly:
+                # one snapshot for every statement: a dump read table by table must not see a
+                # transaction half, e.g. one a killed server's backend commits meanwhile
+                self.con.set_session(isolation_level="REPEATABLE READ", readonly=True)
         else:
             import sqlite3
             path = os.path.join(data, "loci.db")
