@@ -26,30 +26,54 @@
  * ends).
  */
 static EVP_MD *sha256_md;
-static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
-static pthread_key_t ctx_key;
+static EVP_CIPHER *gcm_cipher; /* (AES-256-GCM, for aead_seal/open below) */
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static pthread_key_t md_key, gcm_key;
 
-static void ctx_free(void *p)
+static void md_ctx_free(void *p)
 {
     EVP_MD_CTX_free(p);
 }
 
-static void sha256_setup(void)
+static void gcm_ctx_free(void *p)
+{
+    EVP_CIPHER_CTX_free(p);
+}
+
+static void *md_ctx_new(void)
+{
+    return EVP_MD_CTX_new();
+}
+
+static void *gcm_ctx_new(void)
+{
+    return EVP_CIPHER_CTX_new();
+}
+
+static void setup(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (sha256_md == NULL || pthread_key_create(&ctx_key, ctx_free) != 0)
+    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    if (sha256_md == NULL || gcm_cipher == NULL || pthread_key_create(&md_key, md_ctx_free) != 0 ||
+        pthread_key_create(&gcm_key, gcm_ctx_free) != 0)
         abort();
+}
+
+/* This thread's object under *key, made on first use (freed when the thread ends). */
+static void *thread_object(const pthread_key_t *key, void *(*make)(void))
+{
+    pthread_once(&setup_once, setup);
+    void *p = pthread_getspecific(*key);
+    if (p == NULL) {
+        if ((p = make()) == NULL || pthread_setspecific(*key, p) != 0)
+            abort();
+    }
+    return p;
 }
 
 static EVP_MD_CTX *thread_ctx(void)
 {
-    pthread_once(&sha256_once, sha256_setup);
-    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
-    if (ctx == NULL) {
-        if ((ctx = EVP_MD_CTX_new()) == NULL || pthread_setspecific(ctx_key, ctx) != 0)
-            abort();
-    }
-    return ctx;
+    return thread_object(&md_key, md_ctx_new);
 }
 
 /* SHA-256 over two pieces (either may be empty). */
@@ -157,31 +181,9 @@ bool crypto_equal(const void *a, const void *b, size_t n)
 
 /* AES-256-GCM seals every search's cursor: as with SHA-256, the cipher is fetched once and each
  * thread reuses one context (each message initializes it afresh with its key and nonce). */
-static EVP_CIPHER *gcm_cipher;
-static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
-static pthread_key_t gcm_key;
-
-static void gcm_ctx_free(void *p)
-{
-    EVP_CIPHER_CTX_free(p);
-}
-
-static void gcm_setup(void)
-{
-    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    if (gcm_cipher == NULL || pthread_key_create(&gcm_key, gcm_ctx_free) != 0)
-        abort();
-}
-
 static EVP_CIPHER_CTX *gcm_ctx(void)
 {
-    pthread_once(&gcm_once, gcm_setup);
-    EVP_CIPHER_CTX *ctx = pthread_getspecific(gcm_key);
-    if (ctx == NULL) {
-        if ((ctx = EVP_CIPHER_CTX_new()) == NULL || pthread_setspecific(gcm_key, ctx) != 0)
-            abort();
-    }
-    return ctx;
+    return thread_object(&gcm_key, gcm_ctx_new);
 }
 
 int aead_seal(const uint8_t key[AEAD_KEY_LEN], const void *aad, size_t aadlen, const void *pt, size_t n, uint8_t *out)
