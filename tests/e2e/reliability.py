@@ -82,9 +82,31 @@ def db_dump(srv):
     return _sqlite_rows(srv.data) if backend(srv) == "sqlite" else _pg_rows(srv.data)
 
 
+def _pg_quiesce(data, timeout=15.0):
+    """Waits until no other session is connected to data's PostgreSQL database. A killed
+    server's backends live on until they notice, and one may still commit what it had received:
+    a dump taken before that would show the database as it was not left."""
+    con = harness.db_connect(data)
+    try:
+        deadline = time.time() + timeout
+        while True:
+            n = con.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'").fetchone()[0]
+            con.commit()  # (the activity view is read once per transaction)
+            if n == 0 or time.time() > deadline:
+                return
+            time.sleep(0.05)
+    finally:
+        con.close()
+
+
 def db_dump_data(data):
-    """db_dump of a stopped (or killed) server's data directory."""
-    return _pg_rows(data) if harness.database_url(data) else _sqlite_rows(data)
+    """db_dump of a stopped (or killed) server's data directory, once nothing of it is left
+    running against the database."""
+    if harness.database_url(data):
+        _pg_quiesce(data)
+        return _pg_rows(data)
+    return _sqlite_rows(data)
 
 
 def dump_diff(before, after):
