@@ -1,7 +1,8 @@
 /*
  * hello.c - the HTTP stack's ceiling for `make bench`: a server on the same libh2o 2.2 evloop
  * as loci, set up the same way (N loop threads, each with its own h2o context, all accepting
- * from one listening socket; SO_REUSEADDR, TCP_NODELAY, HTTP/1.1 only, keep-alive), that
+ * from one listening socket and handing the connections round the loops in turn;
+ * SO_REUSEADDR, TCP_NODELAY, HTTP/1.1 only, keep-alive), that
  * answers every request with a fixed JSON body of a given size and does nothing else.
  *
  *   hello --listen 127.0.0.1:PORT [--threads N] [--body-size BYTES] [--head-size BYTES]
@@ -15,6 +16,8 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +26,20 @@
 typedef struct thread {
     h2o_context_t ctx;
     h2o_accept_ctx_t accept_ctx;
+    h2o_multithread_receiver_t handoffs; /* connections another loop accepted for this one */
+    atomic_bool ready;                   /* handoffs registered */
     int fd;
     pthread_t tid;
 } thread_t;
+
+typedef struct handoff {
+    h2o_multithread_message_t msg;
+    int fd;
+} handoff_t;
+
+static thread_t *loops;
+static long nloops;
+static atomic_long next_loop;
 
 static h2o_globalconf_t config;
 static char *body;
@@ -50,18 +64,41 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return 0;
 }
 
+static void serve(thread_t *th, int fd)
+{
+    h2o_accept(&th->accept_ctx, h2o_evloop_socket_create(th->ctx.loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION));
+}
+
+static void on_handoffs(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    thread_t *th = H2O_STRUCT_FROM_MEMBER(thread_t, handoffs, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        handoff_t *h = H2O_STRUCT_FROM_MEMBER(handoff_t, msg.link, messages->next);
+        h2o_linklist_unlink(&h->msg.link);
+        serve(th, h->fd);
+        free(h);
+    }
+}
+
+/* as loci's server.c: connections go round the loops in turn, whichever loop woke for them */
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     thread_t *th = listener->data;
     if (err != NULL)
         return;
     for (int i = 0; i < 16; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL)
+        int fd = accept4(th->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), on = 1;
+        if (fd < 0)
             return;
-        int fd = h2o_socket_get_fd(sock), on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-        h2o_accept(&th->accept_ctx, sock);
+        thread_t *to = &loops[atomic_fetch_add(&next_loop, 1) % nloops];
+        handoff_t *h = to != th && atomic_load(&to->ready) ? calloc(1, sizeof(*h)) : NULL;
+        if (h == NULL) {
+            serve(th, fd);
+            continue;
+        }
+        h->fd = fd;
+        h2o_multithread_send_message(&to->handoffs, &h->msg);
     }
 }
 
@@ -71,6 +108,8 @@ static void *thread_main(void *arg)
     h2o_context_init(&th->ctx, h2o_evloop_create(), &config);
     th->accept_ctx.ctx = &th->ctx;
     th->accept_ctx.hosts = config.hosts;
+    h2o_multithread_register_receiver(th->ctx.queue, &th->handoffs, on_handoffs);
+    atomic_store(&th->ready, true);
     h2o_socket_t *listener = h2o_evloop_socket_create(th->ctx.loop, th->fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = th;
     h2o_socket_read_start(listener, on_accept);
@@ -151,11 +190,12 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL); /* every thread inherits it; main takes them in sigwait */
-    thread_t *ths = calloc((size_t)threads, sizeof(*ths));
-    for (long i = 0; i < threads; i++) {
-        ths[i].fd = i == 0 ? fd : dup(fd);
-        pthread_create(&ths[i].tid, NULL, thread_main, &ths[i]);
-    }
+    nloops = threads;
+    loops = calloc((size_t)threads, sizeof(*loops));
+    for (long i = 0; i < threads; i++)
+        loops[i].fd = i == 0 ? fd : dup(fd);
+    for (long i = 0; i < threads; i++)
+        pthread_create(&loops[i].tid, NULL, thread_main, &loops[i]);
     fprintf(stderr, "hello: serving %zu-byte bodies on http://%s (%ld threads)\n", body_len, listen_addr, threads);
     int sig;
     sigwait(&sigs, &sig);

@@ -11,6 +11,7 @@
 #define LOCI_HTTP_HTTP_H
 
 #include <h2o.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,6 +48,7 @@ typedef struct app {
     atomic_bool stopping;
     size_t nthreads;
     http_thread_t **threads;
+    atomic_size_t next_loop; /* the loop the next accepted connection goes to (round robin) */
     metrics_t metrics;
 } app_t;
 
@@ -62,6 +64,9 @@ struct http_thread {
     h2o_timeout_entry_t accept_resume;   /* ...and resumes here */
     h2o_multithread_receiver_t receiver; /* completions of jobs hop back here */
     h2o_multithread_message_t stop_msg;
+    h2o_multithread_receiver_t handoffs; /* connections another loop accepted for this one */
+    pthread_mutex_t handoff_mu;
+    bool handoff_open; /* takes handed-off connections (under handoff_mu; only this loop changes it) */
     db_conn_t *conn;
     pthread_t tid;
     size_t inflight;

@@ -113,6 +113,13 @@ int metrics_render(const metrics_t *m, const char *const *route_names, size_t nr
                      "# TYPE loci_http_requests_in_flight gauge\n"
                      "loci_http_requests_in_flight %lld\n",
                      (long long)inflight);
+    /* per loop: connections go round the loops in turn (server.c), so these stay within one
+     * of each other */
+    rc |= buf_puts(out, "# HELP loci_http_connections_total Connections accepted, by the loop thread that serves them.\n"
+                        "# TYPE loci_http_connections_total counter\n");
+    for (size_t t = 0; t < m->nthreads; t++)
+        rc |= buf_printf(out, "loci_http_connections_total{loop=\"%zu\"} %llu\n", t,
+                         (unsigned long long)atomic_load_explicit(&m->threads[t].connections, memory_order_relaxed));
     rc |= buf_printf(out,
                      "# HELP loci_db_commits_total Durable database commits (one per group of writes).\n"
                      "# TYPE loci_db_commits_total counter\n"

@@ -21,6 +21,7 @@ typedef struct metrics_thread {
     atomic_uint_fast64_t latency[METRICS_MAX_ROUTES][METRICS_NBUCKETS + 1]; /* per bucket, last = +Inf */
     atomic_uint_fast64_t latency_sum_us[METRICS_MAX_ROUTES];
     atomic_int_fast64_t inflight;
+    atomic_uint_fast64_t connections; /* connections this loop took */
 } metrics_thread_t;
 
 typedef struct metrics {

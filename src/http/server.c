@@ -1,6 +1,7 @@
 /*
- * server.c - h2o setup: one event loop per thread, all accepting from one listening socket,
- * and graceful shutdown (stop accepting, finish in-flight requests, then leave the loop).
+ * server.c - h2o setup: one event loop per thread, all accepting from one listening socket and
+ * handing the connections round the loops in turn, and graceful shutdown (stop accepting,
+ * finish in-flight requests, then leave the loop).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -84,22 +85,87 @@ static void pause_accepting(http_thread_t *th)
     h2o_timeout_link(th->ctx.loop, &th->accept_pause, &th->accept_resume);
 }
 
+/* A connection one loop accepted for another. */
+typedef struct handoff {
+    h2o_multithread_message_t msg;
+    int fd;
+} handoff_t;
+
+static void serve(http_thread_t *th, int fd)
+{
+    atomic_fetch_add_explicit(&th->m->connections, 1, memory_order_relaxed);
+    h2o_accept(&th->accept_ctx, h2o_evloop_socket_create(th->ctx.loop, fd, H2O_SOCKET_FLAG_IS_ACCEPTED_CONNECTION));
+}
+
+/* Gives the connection fd to loop `to`; false (fd still the caller's) when that loop does not
+ * take connections (not started yet, or ending). */
+static bool hand_off(http_thread_t *to, int fd)
+{
+    handoff_t *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return false;
+    h->fd = fd;
+    pthread_mutex_lock(&to->handoff_mu);
+    bool open = to->handoff_open;
+    if (open)
+        h2o_multithread_send_message(&to->handoffs, &h->msg);
+    pthread_mutex_unlock(&to->handoff_mu);
+    if (!open)
+        free(h);
+    return open;
+}
+
+static void on_handoffs(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    http_thread_t *th = H2O_STRUCT_FROM_MEMBER(http_thread_t, handoffs, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        handoff_t *h = H2O_STRUCT_FROM_MEMBER(handoff_t, msg.link, messages->next);
+        h2o_linklist_unlink(&h->msg.link);
+        if (th->handoff_open)
+            serve(th, h->fd);
+        else
+            close(h->fd); /* sent just before this loop stopped taking connections */
+        free(h);
+    }
+}
+
+/* Stops taking connections from other loops and closes those still queued, so that the
+ * receiver can go. */
+static void close_handoffs(http_thread_t *th)
+{
+    pthread_mutex_lock(&th->handoff_mu);
+    th->handoff_open = false;
+    pthread_mutex_unlock(&th->handoff_mu);
+    /* no loop sends any more, and what was sent is on the receiver's list (the one
+     * h2o_multithread_unregister_receiver asserts empty) */
+    on_handoffs(&th->handoffs, &th->handoffs._messages);
+    h2o_multithread_unregister_receiver(th->ctx.queue, &th->handoffs);
+}
+
+/*
+ * Connections go round the loops in turn, whichever loop woke for them. Left to the race for
+ * the listening socket, the first loop to wake takes a whole burst (a client pool opening its
+ * connections at once, a load balancer's): that loop then serves nearly every request while
+ * the others idle.
+ */
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     http_thread_t *th = listener->data;
+    app_t *app = th->app;
     if (err != NULL)
         return;
     /* take what is waiting; another loop may win the race for a connection, that is fine */
     for (int i = 0; i < 16; i++) {
-        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-        if (sock == NULL) {
+        int fd = accept4(th->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), on = 1;
+        if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
                 pause_accepting(th);
             return;
         }
-        int fd = h2o_socket_get_fd(sock), on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-        h2o_accept(&th->accept_ctx, sock);
+        http_thread_t *to = app->threads[atomic_fetch_add(&app->next_loop, 1) % app->nthreads];
+        if (to == th || !hand_off(to, fd))
+            serve(th, fd);
     }
 }
 
@@ -172,6 +238,7 @@ static void *thread_main(void *arg)
 
     h2o_context_init(&th->ctx, h2o_evloop_create(), &app->h2o);
     h2o_multithread_register_receiver(th->ctx.queue, &th->receiver, http_on_messages);
+    h2o_multithread_register_receiver(th->ctx.queue, &th->handoffs, on_handoffs);
     th->accept_ctx.ctx = &th->ctx;
     th->accept_ctx.hosts = app->h2o.hosts;
     if (db_conn_open(app->db, &th->conn, &e) != 0) {
@@ -184,6 +251,9 @@ static void *thread_main(void *arg)
     th->listener = h2o_evloop_socket_create(th->ctx.loop, th->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     th->listener->data = th;
     h2o_socket_read_start(th->listener, on_accept);
+    pthread_mutex_lock(&th->handoff_mu);
+    th->handoff_open = true;
+    pthread_mutex_unlock(&th->handoff_mu);
     report_start(true);
 
     /* the reads of one turn of the loop share a snapshot until a write commits; it ends
@@ -196,6 +266,7 @@ static void *thread_main(void *arg)
             close_idle_when_quiet(th);
     }
 
+    close_handoffs(th);
     /* let closing sockets and zero-delay callbacks finish before the context goes */
     for (int i = 0; i < 4; i++) {
         h2o_evloop_run(th->ctx.loop, 0);
@@ -254,6 +325,7 @@ int http_start(app_t *app, err_t *e)
         close(fd);
         return err_set(e, ERR_NOMEM, NULL);
     }
+    /* every loop exists before any accepts: a loop hands connections to the others */
     for (size_t i = 0; i < app->nthreads; i++) {
         http_thread_t *th = calloc(1, sizeof(*th));
         if (th == NULL)
@@ -262,10 +334,12 @@ int http_start(app_t *app, err_t *e)
         th->index = i;
         th->m = &app->metrics.threads[i];
         th->listen_fd = i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        pthread_mutex_init(&th->handoff_mu, NULL);
         app->threads[i] = th;
-        if (pthread_create(&th->tid, NULL, thread_main, th) != 0)
-            return err_set(e, ERR_INTERNAL, "cannot start thread %zu", i);
     }
+    for (size_t i = 0; i < app->nthreads; i++)
+        if (pthread_create(&app->threads[i]->tid, NULL, thread_main, app->threads[i]) != 0)
+            return err_set(e, ERR_INTERNAL, "cannot start thread %zu", i);
     pthread_mutex_lock(&start_sync.mu);
     while (start_sync.ready + start_sync.failed < app->nthreads)
         pthread_cond_wait(&start_sync.cv, &start_sync.mu);
@@ -292,15 +366,16 @@ int http_stop(app_t *app, int timeout_ms)
         deadline.tv_nsec -= 1000000000;
     }
     int unfinished = 0;
-    for (size_t i = 0; i < app->nthreads; i++) {
-        if (pthread_timedjoin_np(app->threads[i]->tid, NULL, &deadline) != 0) {
+    for (size_t i = 0; i < app->nthreads; i++)
+        if (pthread_timedjoin_np(app->threads[i]->tid, NULL, &deadline) != 0)
             unfinished++;
-            continue;
-        }
-        free(app->threads[i]);
-        app->threads[i] = NULL;
-    }
+    /* a loop that has not stopped yet may still hand a connection to one that has (and finds
+     * it closed): the threads' state goes only once every loop is done */
     if (unfinished == 0) {
+        for (size_t i = 0; i < app->nthreads; i++) {
+            pthread_mutex_destroy(&app->threads[i]->handoff_mu);
+            free(app->threads[i]);
+        }
         free(app->threads);
         app->threads = NULL;
     }

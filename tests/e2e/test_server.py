@@ -1,5 +1,6 @@
 """Server behaviour: configuration sources and their precedence, limits on slow clients,
-keep-alive, and graceful shutdown that lets in-flight requests finish."""
+keep-alive, connections spread over the loops, and graceful shutdown that lets in-flight
+requests finish."""
 
 import http.server
 import json
@@ -97,6 +98,44 @@ def test_slow_client():
         srv.cleanup()
 
 
+def loop_connections(srv):
+    """loci_http_connections_total per loop, from /metrics."""
+    body = srv.request("GET", "/metrics").body.decode()
+    got = {}
+    for line in body.splitlines():
+        if line.startswith("loci_http_connections_total{loop="):
+            loop = line.split('"')[1]
+            got[loop] = int(line.rsplit(" ", 1)[1])
+    return got
+
+
+def test_connections_spread():
+    """A burst of connections opened at once (a client's pool, a load balancer's) is shared
+    by the loops in turn; left to the race for the listening socket, the first loop to wake
+    took most of it."""
+    srv = Server(threads=3)
+    try:
+        srv.start()
+        before = loop_connections(srv)
+        rep.eq("connections_metric_per_loop", sorted(before), ["0", "1", "2"])
+        socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(30)]
+        answered = 0
+        for s in socks:  # each is served wherever it went
+            s.settimeout(5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        for s in socks:
+            if s.recv(4096).startswith(b"HTTP/1.1 200"):
+                answered += 1
+        rep.eq("burst_served", answered, 30)
+        after = loop_connections(srv)  # (its own request may come on a new connection)
+        took = [after[k] - before.get(k, 0) for k in sorted(after)]
+        rep.check("burst_spread_over_loops", sum(took) in (30, 31) and max(took) - min(took) <= 1, took)
+        for s in socks:
+            s.close()
+    finally:
+        srv.cleanup()
+
+
 class SlowStore(http.server.BaseHTTPRequestHandler):
     """Answers HEAD after a delay, as a slow S3-compatible store would (no signature check:
     this store stands in for latency only)."""
@@ -175,6 +214,7 @@ def test_graceful_inflight():
 def main():
     rep.run("config", test_config)
     rep.run("slow_client", test_slow_client)
+    rep.run("connections_spread", test_connections_spread)
     rep.run("graceful_inflight", test_graceful_inflight)
     rep.finish()
 
