@@ -399,8 +399,18 @@ static int probe(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_que
 static int probe_cached(sq_conn_t *c, const char *tenant, const tag_t *t, const obj_query_t *q, const char *upper, const char **key)
 {
     uint64_t id = probe_id(tenant, t);
-    sq_probe_t *slot = &c->probes[id % SQ_PROBE_SLOTS];
+    sq_probe_t *set = &c->probes[id % (SQ_PROBE_SLOTS / SQ_PROBE_WAYS) * SQ_PROBE_WAYS], *slot = NULL;
     int64_t now = time_mono_ns() / 1000000;
+    for (int w = 0; w < SQ_PROBE_WAYS && slot == NULL; w++)
+        if (set[w].id == id)
+            slot = &set[w];
+    if (slot == NULL) { /* not kept: an empty slot of the set, else the one probed longest ago */
+        slot = &set[0];
+        for (int w = 1; w < SQ_PROBE_WAYS; w++)
+            if (set[w].at_ms < slot->at_ms)
+                slot = &set[w];
+        slot->id = 0;
+    }
     if (slot->id != id || now - slot->at_ms > SQ_PROBE_TTL_MS) {
         char *k;
         int rc = probe(c, tenant, t, q, upper, &k);
