@@ -30,7 +30,7 @@ static int list_read(rq_t *rq, db_conn_t *c)
     const char *resume = q.start_after;
     ls->objs = arena_alloc(&rq->arena, limit * sizeof(object_t *));
     ls->prefixes = arena_alloc(&rq->arena, limit * sizeof(char *));
-    bool exhausted = false;
+    bool exhausted = false, more = false; /* more: a row past the page's last is known */
     int rc;
 
     while (count < limit && !exhausted) {
@@ -48,16 +48,19 @@ static int list_read(rq_t *rq, db_conn_t *c)
                 count++;
                 /* skip every key under this common prefix and ask again */
                 resume = obj_prefix_successor(cp, cpl, &rq->arena);
-                exhausted = false;
+                exhausted = more = false;
                 break;
             }
             ls->objs[ls->nobjs++] = &batch[i];
             count++;
             resume = batch[i].key;
+            more = i + 1 < n; /* (asked for one more row than the page holds) */
         }
     }
-    if (count == limit && !exhausted) {
-        /* is there anything after the resume point? */
+    if (count == limit && more) {
+        ls->next = resume;
+    } else if (count == limit && !exhausted) {
+        /* the page ended on a common prefix: is there anything after it? */
         object_t *peek;
         size_t n;
         q.start_after = resume;
