@@ -123,8 +123,9 @@ typedef enum sq_stmt_id {
 
 /* A tag filter's probe from the start of a tenant's keys (sq_read.c, sparsest_tag), kept a
  * short while: which filter drives a search only decides its speed, never its answer. */
-#define SQ_PROBE_SLOTS  256 /* in sets of SQ_PROBE_WAYS: one slot per (tenant, key, value) collided */
-#define SQ_PROBE_WAYS   4   /* for a seventh of the benchmark's 107 tags, which then evicted each other */
+#define SQ_PROBE_SLOTS  256 /* per connection */
+#define SQ_PROBE_WAYS   4   /* a tag hashes to a set of this many slots (with one slot, 48 of the
+                             * benchmark's 107 tags shared theirs and evicted each other) */
 #define SQ_PROBE_TTL_MS 2000
 typedef struct sq_probe {
     uint64_t id;   /* hash of tenant, key and value; 0 = empty */

@@ -409,7 +409,6 @@ static int probe_cached(sq_conn_t *c, const char *tenant, const tag_t *t, const 
         for (int w = 1; w < SQ_PROBE_WAYS; w++)
             if (set[w].at_ms < slot->at_ms)
                 slot = &set[w];
-        slot->id = 0;
     }
     if (slot->id != id || now - slot->at_ms > SQ_PROBE_TTL_MS) {
         char *k;
