@@ -1,8 +1,8 @@
 -- workload.lua - the request mix of one `make bench` run, for wrk (Debian's wrk 4, LuaJIT).
 --
 -- Environment:
---   BENCH_WORKLOAD  locate | search | write | mix | plain (GET / of a baseline)
---   BENCH_TOKEN     bearer token (not sent for plain)
+--   BENCH_WORKLOAD  locate | search | write | mix (a baseline such as the hello-world gets locate)
+--   BENCH_TOKEN     bearer token
 --   BENCH_OBJECTS   keys bench/00000000 .. bench/<N-1> exist (locate, mix)
 --   BENCH_DELAY_MS  mean pause (ms, fractional) before each request of a connection: an
 --                   open-loop-ish rate for the latency-at-half-load run; unset = closed loop
@@ -72,9 +72,7 @@ local function complete()
     return wrk.format("POST", "/v1/uploads/" .. id .. "/complete", auth)
 end
 
-if workload == "plain" then
-    request = function() return wrk.format("GET", "/") end
-elseif workload == "locate" then
+if workload == "locate" then
     request = locate
 elseif workload == "search" then
     request = search
