@@ -68,6 +68,7 @@ struct http_thread {
     pthread_mutex_t handoff_mu;
     bool handoff_open; /* takes handed-off connections (under handoff_mu; only this loop changes it) */
     db_conn_t *conn;
+    pool_job_t *lookups_head, *lookups_tail; /* lookups of this turn of the loop, submitted at its end */
     pthread_t tid;
     size_t inflight;
     bool shutting_down;
@@ -152,9 +153,14 @@ typedef struct rq_batch_read {
     int (*one)(rq_t *rq, db_conn_t *c);
     void (*many)(rq_t **rqs, size_t n, db_conn_t *c);
 } rq_batch_read_t;
-/* rq_read, batched on a reader thread with the other requests of the same b queued at that
- * moment (util/pool.h): under load, requests waiting for a reader share its next round trip. */
+/* rq_read, batched on a lookup thread with the other requests of the same b queued at that
+ * moment (util/pool.h): under load, requests waiting for a thread share its next round trip.
+ * The lookup is queued when the loop's turn ends (http_thread_flush_lookups), with the
+ * others of that turn. */
 void rq_read_batched(rq_t *rq, const rq_batch_read_t *b, void (*next)(rq_t *rq, int rc));
+/* Hands the lookups the loop queued in this turn to the lookup threads; the loop calls it
+ * after every turn, before it waits for events again. */
+void http_thread_flush_lookups(http_thread_t *th);
 /* Submits rq->write (prepared by the caller) to the writer; next(rq, rq->write.rc) runs on the
  * loop thread once the change is durable or refused. */
 void rq_write(rq_t *rq, void (*next)(rq_t *rq, int rc));

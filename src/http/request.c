@@ -77,14 +77,20 @@ static void read_run(pool_job_t *job)
     rq->job_rc = rq->read_fn(rq, job->thread_ctx);
 }
 
-/* Hands rq to a pool (it holds a reference until the job is done); next runs on the loop
+/* Readies rq for a pool (it holds a reference until the job is done); next runs on the loop
  * thread afterwards (io_done posts it back). */
-static void submit(rq_t *rq, pool_t *pool, void (*next)(rq_t *rq, int rc))
+static void prepare(rq_t *rq, void (*next)(rq_t *rq, int rc))
 {
     rq->refs++;
     rq->next = next;
     rq->job_rc = 0;
     rq->job.done = io_done;
+    rq->job.next = NULL;
+}
+
+static void submit(rq_t *rq, pool_t *pool, void (*next)(rq_t *rq, int rc))
+{
+    prepare(rq, next);
     pool_submit(pool, &rq->job);
 }
 
@@ -127,7 +133,23 @@ void rq_read_batched(rq_t *rq, const rq_batch_read_t *b, void (*next)(rq_t *rq, 
     rq->job.run = NULL;
     rq->job.run_many = read_run_many;
     rq->job.batch = b;
-    submit(rq, rq->app->lookups, next); /* (there whenever there are readers: server.c) */
+    /* (lookups exist whenever readers do: server.c) held until the loop's turn ends, so the
+     * lookups of requests that arrived together go as one list: one wake-up, one round trip */
+    prepare(rq, next);
+    http_thread_t *th = rq->th;
+    if (th->lookups_tail)
+        th->lookups_tail->next = &rq->job;
+    else
+        th->lookups_head = &rq->job;
+    th->lookups_tail = &rq->job;
+}
+
+void http_thread_flush_lookups(http_thread_t *th)
+{
+    if (th->lookups_head == NULL)
+        return;
+    pool_submit_list(th->app->lookups, th->lookups_head);
+    th->lookups_head = th->lookups_tail = NULL;
 }
 
 static void write_done(db_write_t *w)

@@ -261,6 +261,7 @@ static void *thread_main(void *arg)
     db_conn_share(th->conn);
     while (!loop_done(th)) {
         h2o_evloop_run(th->ctx.loop, th->shutting_down ? SHUTDOWN_POLL_MS : INT32_MAX);
+        http_thread_flush_lookups(th);
         db_conn_idle(th->conn);
         if (th->shutting_down)
             close_idle_when_quiet(th);
@@ -270,6 +271,7 @@ static void *thread_main(void *arg)
     /* let closing sockets and zero-delay callbacks finish before the context goes */
     for (int i = 0; i < 4; i++) {
         h2o_evloop_run(th->ctx.loop, 0);
+        http_thread_flush_lookups(th);
         db_conn_idle(th->conn);
     }
     h2o_timeout_dispose(th->ctx.loop, &th->accept_pause);

@@ -67,6 +67,8 @@ static void *worker(void *arg)
             if (p->head == NULL)
                 p->tail = NULL;
             n = jobs[0]->run_many ? take_batch(p, jobs) : 1;
+            if (p->head != NULL) /* more than this thread takes: hand on the wake-up */
+                pthread_cond_signal(&p->cv);
         }
         pthread_mutex_unlock(&p->mu);
         if (n == 0)
@@ -128,6 +130,23 @@ void pool_submit(pool_t *p, pool_job_t *job)
     else
         p->head = job;
     p->tail = job;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void pool_submit_list(pool_t *p, pool_job_t *first)
+{
+    if (first == NULL)
+        return;
+    pool_job_t *last = first;
+    while (last->next != NULL)
+        last = last->next;
+    pthread_mutex_lock(&p->mu);
+    if (p->tail)
+        p->tail->next = first;
+    else
+        p->head = first;
+    p->tail = last;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }

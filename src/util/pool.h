@@ -38,6 +38,12 @@ pool_t *pool_new(size_t nthreads);
 pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx), void *arg);
 /* Queues a job (thread-safe). */
 void pool_submit(pool_t *p, pool_job_t *job);
+/* Queues the jobs linked from first through their next pointers (the last one's next NULL),
+ * in that order, under one lock and with one wake-up: the thread that wakes takes what it can
+ * batch and wakes another while jobs remain. A thread that submits several jobs at once (an
+ * event loop at the end of its turn) wakes one thread instead of one per job, and the jobs
+ * share a round trip instead of racing each other to idle threads. */
+void pool_submit_list(pool_t *p, pool_job_t *first);
 /* How many batches ran (run_many calls) and how many jobs they held, so far (0 for NULL). */
 void pool_batch_stats(pool_t *p, uint64_t *batches, uint64_t *jobs);
 /* Runs every queued job, then stops the threads and frees the pool. */

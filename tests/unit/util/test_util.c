@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "unit/test.h"
 #include "util/arena.h"
@@ -392,4 +394,77 @@ TEST(util_pool_batch)
     CHECK_INT(batched, NA1 + NB + NA2);
     pool_free(p);
     free(jobs);
+}
+
+/* --- a list submitted at once: one wake-up, handed on while jobs remain --- */
+
+static int tl_b_ran; /* under tp_mu */
+
+static void tl_a_many(pool_job_t **jobs, size_t n)
+{
+    /* holds its thread until the B batch ran: only another thread can run it, and only one
+     * was woken by the submit, so this returns early only if that thread woke the other */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&tp_mu);
+    while (!tl_b_ran && pthread_cond_timedwait(&tp_cv, &tp_mu, &until) == 0)
+        ;
+    int b_first = tl_b_ran;
+    pthread_mutex_unlock(&tp_mu);
+    for (size_t i = 0; i < n; i++) {
+        tjob_t *t = (tjob_t *)jobs[i];
+        t->ran++;
+        t->batch_no = b_first ? 2 : 1; /* 2: B ran while this batch waited */
+        t->batch_pos = (int)i;
+    }
+}
+
+static void tl_b_many(pool_job_t **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        tjob_t *t = (tjob_t *)jobs[i];
+        t->ran++;
+        t->batch_pos = (int)i;
+    }
+    pthread_mutex_lock(&tp_mu);
+    tl_b_ran = 1;
+    pthread_cond_broadcast(&tp_cv);
+    pthread_mutex_unlock(&tp_mu);
+}
+
+TEST(util_pool_submit_list)
+{
+    static char tag_a, tag_b;
+    enum { NA = 3, NB = 2, N = NA + NB };
+    tjob_t jobs[N];
+    memset(jobs, 0, sizeof(jobs));
+    tp_done = 0;
+    tl_b_ran = 0;
+    pool_t *p = pool_new(2);
+    CHECK(p != NULL);
+    usleep(50 * 1000); /* both threads asleep, waiting for work */
+    for (int i = 0; i < N; i++) {
+        jobs[i].id = i;
+        jobs[i].job.done = tp_finish;
+        jobs[i].job.run_many = i < NA ? tl_a_many : tl_b_many;
+        jobs[i].job.batch = i < NA ? &tag_a : &tag_b;
+        jobs[i].job.next = i + 1 < N ? &jobs[i + 1].job : NULL;
+    }
+    pool_submit_list(p, &jobs[0].job);
+    pthread_mutex_lock(&tp_mu);
+    while (tp_done < N)
+        pthread_cond_wait(&tp_cv, &tp_mu);
+    pthread_mutex_unlock(&tp_mu);
+    for (int i = 0; i < N; i++) {
+        CHECK_INT(jobs[i].ran, 1);
+        CHECK_INT(jobs[i].batch_pos, i < NA ? i : i - NA); /* list order kept within each batch */
+    }
+    for (int i = 0; i < NA; i++)
+        CHECK_INT(jobs[i].batch_no, 2); /* the second thread ran B while A's batch waited */
+    uint64_t batches, batched;
+    pool_batch_stats(p, &batches, &batched);
+    CHECK_INT(batches, 2);
+    CHECK_INT(batched, N);
+    pool_free(p);
 }
