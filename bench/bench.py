@@ -19,7 +19,8 @@ Run through bench/run.sh (which builds and installs what is missing). Everything
      and docs/bench-throughput.png (gnuplot).
 
 Environment: BENCH_OBJECTS, BENCH_CONNS, BENCH_DURATION (s per workload, default 10),
-BENCH_MIX_DURATION (15), BENCH_WRK_THREADS (2), BENCH_SWEEP (connection counts of the chart),
+BENCH_MIX_DURATION (15), BENCH_WARMUP (s of locate before a server is measured, default
+BENCH_DURATION), BENCH_WRK_THREADS (2), BENCH_SWEEP (connection counts of the chart),
 BENCH_SWEEP_DURATION (3), BENCH_QUICK=1 (100k objects, short runs, no peer, nothing appended),
 BENCH_PEER=0 (skip node-pg), BENCH_APPEND=0 (do not touch docs/), BENCH_PROFILE=1 (also record
 `perf` profiles of locate and mix into the bench directory), BENCH_GEN_SCHED (the load generators'
@@ -75,6 +76,10 @@ PG_ONLY = os.environ.get("BENCH_PG_ONLY") == "1"
 PG_OBJECTS = env_int("BENCH_PG_OBJECTS", OBJECTS)
 PG_READERS = os.environ.get("BENCH_PG_READERS", "4")
 GEN_SCHED = os.environ.get("BENCH_GEN_SCHED", "batch")
+# every server is warmed up with locate this long before it is measured: long enough for a
+# freshly started loci to have touched most of a 1M data set's pages (its readers map the
+# database, and a page's first touch is a page fault), as a server that has run a while has
+WARM = env_int("BENCH_WARMUP", DUR)
 AURORA_MIX_15S = 195000  # the reference deployment: 195,000 transactions in 15 s on Aurora
 BUILD = os.environ.get("BENCH_BUILD", os.path.join(ROOT, "build", "rel"))
 LOCI = os.environ.get("LOCI_BIN", os.path.join(BUILD, "loci"))
@@ -328,7 +333,7 @@ def pg_bench(n, store_port, store_pid):
     p = loci_start(data, port, db=url)
     servers = [p.pid, pg_pid]
     log("loci on PostgreSQL 15, %d objects, %d connections:" % (n, CONNS))
-    wrk(port, "locate", CONNS, 3, token=token, objects=n)  # warm-up
+    wrk(port, "locate", CONNS, WARM, token=token, objects=n)  # warm-up
     for w in ("locate", "search", "write"):
         res[w] = wrk(port, w, CONNS, DUR, token=token, objects=n, servers=servers + [store_pid] if w == "write" else servers)
     res["mix"] = wrk(port, "mix", CONNS, MIX_DUR, token=token, objects=n, servers=servers + [store_pid])
@@ -503,7 +508,7 @@ def peer_baseline(n, conns, secs):
     p = start("node-pg", ["node", "server.js"], env=env, cwd=dst, logfile=os.path.join(WORK, "node-pg.log"))
     wait_http("http://127.0.0.1:%d/v1/objects/bench/00000000" % port, headers={"Authorization": "Bearer peer-bench-token"})
     tok = "peer-bench-token"
-    wrk(port, "locate", conns, 2, token=tok, objects=n, servers=[p.pid, pg_pid])  # warm-up
+    wrk(port, "locate", conns, WARM, token=tok, objects=n, servers=[p.pid, pg_pid])  # warm-up
     res = {"seed_secs": seed_secs}
     for w in ("locate", "search", "write"):
         res[w] = wrk(port, w, conns, secs, token=tok, objects=n, servers=[p.pid, pg_pid])
@@ -635,7 +640,7 @@ def main():
             data1, tok1, _, _ = loci_dataset(1000000, store_port)
             port = free_port()
             p = loci_start(data1, port)
-            wrk(port, "locate", CONNS, 3, token=tok1, objects=1000000)
+            wrk(port, "locate", CONNS, WARM, token=tok1, objects=1000000)
             ref = wrk(port, "locate", CONNS, DUR, token=tok1, objects=1000000, servers=[p.pid])
             show("locate (1M reference)", ref)
             stop(p)
@@ -649,7 +654,7 @@ def main():
         R["locate_body"] = len(sample)
         servers = [p.pid]
         log("loci (%d-byte locate answers), %d connections:" % (len(sample), CONNS))
-        wrk(port, "locate", CONNS, 3, token=token)  # warm-up: page cache, statements
+        wrk(port, "locate", CONNS, WARM, token=token)  # warm-up: page cache, mapped pages, statements
         for w in ("locate", "search", "write"):
             R[w] = wrk(port, w, CONNS, DUR, token=token, servers=servers + [store.pid] if w == "write" else servers)
         R["mix"] = wrk(port, "mix", CONNS, MIX_DUR, token=token, servers=servers + [store.pid])
@@ -691,7 +696,7 @@ def main():
         wait_http("http://127.0.0.1:%d/" % hport)
         # the ceiling gets exactly loci's locate requests (random keys, the bearer token), which
         # it does not look at: the generator and the HTTP parser do the same work for both
-        wrk(hport, "locate", CONNS, 2, token=token)
+        wrk(hport, "locate", CONNS, WARM, token=token)
         R["hello"] = wrk(hport, "locate", CONNS, DUR, token=token, servers=[h.pid])
         show("h2o hello-world", R["hello"])
         if GEN_SCHED != "normal":
