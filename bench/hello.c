@@ -2,10 +2,11 @@
  * hello.c - the HTTP stack's ceiling for `make bench`: a server on the same libh2o 2.2 evloop
  * as loci, set up the same way (N loop threads, each with its own h2o context, all accepting
  * from one listening socket and handing the connections round the loops in turn;
- * SO_REUSEADDR, TCP_NODELAY, HTTP/1.1 only, keep-alive), that
- * answers every request with a fixed JSON body of a given size and does nothing else.
+ * SO_REUSEADDR, TCP_NODELAY, HTTP/1.1 only, keep-alive; after a busy turn a loop polls for
+ * --spin-us before it sleeps, loci's loop_spin_us, same default), that answers every request
+ * with a fixed JSON body of a given size and does nothing else.
  *
- *   hello --listen 127.0.0.1:PORT [--threads N] [--body-size BYTES] [--head-size BYTES]
+ *   hello --listen 127.0.0.1:PORT [--threads N] [--body-size BYTES] [--head-size BYTES] [--spin-us US]
  *
  * --head-size makes it also a stand-in object store for the write workload: a HEAD (loci's
  * verification of a finished upload) is answered 200 with that Content-Length. Stops on
@@ -15,12 +16,14 @@
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct thread {
@@ -30,6 +33,7 @@ typedef struct thread {
     atomic_bool ready;                   /* handoffs registered */
     int fd;
     pthread_t tid;
+    unsigned long work; /* requests begun on this loop */
 } thread_t;
 
 typedef struct handoff {
@@ -46,10 +50,12 @@ static char *body;
 static size_t body_len;
 static long long head_size = -1;
 static char head_len[32];
+static long spin_us = 50;
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     (void)self;
+    H2O_STRUCT_FROM_MEMBER(thread_t, ctx, req->conn->ctx)->work++;
     req->res.status = 200;
     req->res.reason = "OK";
     if (head_size >= 0 && h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
@@ -113,8 +119,25 @@ static void *thread_main(void *arg)
     h2o_socket_t *listener = h2o_evloop_socket_create(th->ctx.loop, th->fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = th;
     h2o_socket_read_start(listener, on_accept);
-    for (;;)
-        h2o_evloop_run(th->ctx.loop, INT32_MAX);
+    /* as loci's server.c: after a turn that did work, poll (yielding) for spin_us first */
+    struct timespec until = {0, 0};
+    for (;;) {
+        unsigned long work = th->work;
+        bool spinning = until.tv_sec != 0;
+        if (spinning)
+            sched_yield();
+        h2o_evloop_run(th->ctx.loop, spinning ? 0 : INT32_MAX);
+        if (spin_us <= 0)
+            continue;
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (th->work != work) {
+            long ns = now.tv_nsec + spin_us * 1000;
+            until = (struct timespec){now.tv_sec + ns / 1000000000, ns % 1000000000};
+        } else if (spinning && (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))) {
+            until.tv_sec = 0;
+        }
+    }
     return NULL;
 }
 
@@ -153,8 +176,10 @@ int main(int argc, char **argv)
             size = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--head-size") == 0)
             head_size = strtoll(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--spin-us") == 0)
+            spin_us = strtol(argv[i + 1], NULL, 10);
         else {
-            fprintf(stderr, "usage: hello --listen HOST:PORT [--threads N] [--body-size BYTES] [--head-size BYTES]\n");
+            fprintf(stderr, "usage: hello --listen HOST:PORT [--threads N] [--body-size BYTES] [--head-size BYTES] [--spin-us US]\n");
             return 2;
         }
     }

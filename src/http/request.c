@@ -52,6 +52,7 @@ void http_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
 void http_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     http_thread_t *th = H2O_STRUCT_FROM_MEMBER(http_thread_t, receiver, receiver);
+    th->work++;
     while (!h2o_linklist_is_empty(messages)) {
         h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         h2o_linklist_unlink(&msg->link);
@@ -490,6 +491,7 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
     rq->th = th;
     rq->app = th->app;
     rq->refs = 1;
+    th->work++;
     rq->start_ns = time_mono_ns();
     rq->route_index = METRICS_MAX_ROUTES - 1;
     arena_init(&rq->arena);

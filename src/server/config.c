@@ -39,6 +39,8 @@ static const setting_t SETTINGS[] = {
     {"data_dir", "LOCI_DATA_DIR", T_STR, OFF(data_dir), 0, 0, "data directory (database, local stores, keys)"},
     {"listen", "LOCI_LISTEN", T_STR, OFF(listen), 0, 0, "address:port to listen on"},
     {"threads", "LOCI_THREADS", T_INT, OFF(threads), 0, 256, "event-loop threads (0 = one per core)"},
+    {"loop_spin_us", "LOCI_LOOP_SPIN_US", T_INT, OFF(loop_spin_us), 0, 10000,
+     "after a busy turn, a loop polls this long for more before it sleeps (0 = never)"},
     {"public_url", "LOCI_PUBLIC_URL", T_STR, OFF(public_url), 0, 0, "URL clients use to reach loci (default http://<listen>)"},
     {"cell", "LOCI_CELL", T_STR, OFF(cell), 0, 0, "cell name carried in ids and tokens"},
     {"database", "LOCI_DATABASE", T_STR, OFF(database), 0, 0,
@@ -125,6 +127,7 @@ void config_init(config_t *c)
     c->shutdown_timeout_ms = 30000;
     c->header_max = 16384;
     c->io_threads = 4;
+    c->loop_spin_us = 50;
     c->write_batch_max = 512;
     c->upload_grace_s = 3600;
     c->expire_interval_ms = 60000;

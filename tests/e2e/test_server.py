@@ -1,5 +1,5 @@
 """Server behaviour: configuration sources and their precedence, limits on slow clients,
-keep-alive, connections spread over the loops, and graceful shutdown that lets in-flight
+keep-alive, connections spread over the loops, polling after busy turns, and graceful shutdown that lets in-flight
 requests finish."""
 
 import http.server
@@ -136,6 +136,55 @@ def test_connections_spread():
         srv.cleanup()
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_loop_spin():
+    """After a turn that served a request a loop polls for loop_spin_us before it sleeps
+    (the next request then finds it running); it stops polling once that long passes with
+    nothing to do, so an idle server uses no CPU."""
+    srv = Server(env={"LOCI_LOOP_SPIN_US": "10000"})
+    try:
+        srv.start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.settimeout(5)
+        c0 = cpu_seconds(srv.proc.pid)
+        for _ in range(20):  # each answer starts 10 ms of polling, then 30 ms of quiet
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(4096)
+            time.sleep(0.04)
+        busy = cpu_seconds(srv.proc.pid) - c0
+        # 20 x 10 ms of polling: at least a part of it on a machine busy with other work
+        rep.check("polls_after_busy_turn", busy >= 0.06, busy)
+        time.sleep(0.2)
+        c1 = cpu_seconds(srv.proc.pid)
+        time.sleep(1.0)
+        idle = cpu_seconds(srv.proc.pid) - c1
+        rep.check("idle_server_does_not_poll", idle <= 0.05, idle)
+        s.close()
+    finally:
+        srv.cleanup()
+    srv = Server(env={"LOCI_LOOP_SPIN_US": "0"})
+    try:
+        srv.start()
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        s.settimeout(5)
+        c0 = cpu_seconds(srv.proc.pid)
+        for _ in range(20):
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(4096)
+            time.sleep(0.04)
+        busy = cpu_seconds(srv.proc.pid) - c0
+        rep.check("no_polling_when_off", busy < 0.06, busy)
+        s.close()
+    finally:
+        srv.cleanup()
+
+
 class SlowStore(http.server.BaseHTTPRequestHandler):
     """Answers HEAD after a delay, as a slow S3-compatible store would (no signature check:
     this store stands in for latency only)."""
@@ -215,6 +264,7 @@ def main():
     rep.run("config", test_config)
     rep.run("slow_client", test_slow_client)
     rep.run("connections_spread", test_connections_spread)
+    rep.run("loop_spin", test_loop_spin)
     rep.run("graceful_inflight", test_graceful_inflight)
     rep.finish()
 
