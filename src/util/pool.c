@@ -124,14 +124,7 @@ pool_t *pool_new(size_t nthreads)
 void pool_submit(pool_t *p, pool_job_t *job)
 {
     job->next = NULL;
-    pthread_mutex_lock(&p->mu);
-    if (p->tail)
-        p->tail->next = job;
-    else
-        p->head = job;
-    p->tail = job;
-    pthread_cond_signal(&p->cv);
-    pthread_mutex_unlock(&p->mu);
+    pool_submit_list(p, job);
 }
 
 void pool_submit_list(pool_t *p, pool_job_t *first)

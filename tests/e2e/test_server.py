@@ -147,42 +147,33 @@ def test_loop_spin():
     """After a turn that served a request a loop polls for loop_spin_us before it sleeps
     (the next request then finds it running); it stops polling once that long passes with
     nothing to do, so an idle server uses no CPU."""
-    srv = Server(env={"LOCI_LOOP_SPIN_US": "10000"})
-    try:
-        srv.start()
-        s = socket.create_connection(("127.0.0.1", srv.port))
-        s.settimeout(5)
-        c0 = cpu_seconds(srv.proc.pid)
-        for _ in range(20):  # each answer starts 10 ms of polling, then 30 ms of quiet
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            s.recv(4096)
-            time.sleep(0.04)
-        busy = cpu_seconds(srv.proc.pid) - c0
-        # 20 x 10 ms of polling: at least a part of it on a machine busy with other work
-        rep.check("polls_after_busy_turn", busy >= 0.06, busy)
-        time.sleep(0.2)
-        c1 = cpu_seconds(srv.proc.pid)
-        time.sleep(1.0)
-        idle = cpu_seconds(srv.proc.pid) - c1
-        rep.check("idle_server_does_not_poll", idle <= 0.05, idle)
-        s.close()
-    finally:
-        srv.cleanup()
-    srv = Server(env={"LOCI_LOOP_SPIN_US": "0"})
-    try:
-        srv.start()
-        s = socket.create_connection(("127.0.0.1", srv.port))
-        s.settimeout(5)
-        c0 = cpu_seconds(srv.proc.pid)
-        for _ in range(20):
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            s.recv(4096)
-            time.sleep(0.04)
-        busy = cpu_seconds(srv.proc.pid) - c0
-        rep.check("no_polling_when_off", busy < 0.06, busy)
-        s.close()
-    finally:
-        srv.cleanup()
+    def spaced_requests(spin_us):
+        """CPU seconds the server used for 40 requests 30 ms apart, and then idle for 1 s."""
+        srv = Server(env={"LOCI_LOOP_SPIN_US": str(spin_us)})
+        try:
+            srv.start()
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.settimeout(5)
+            c0 = cpu_seconds(srv.proc.pid)
+            for _ in range(40):  # each answer starts spin_us of polling, then quiet
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.recv(4096)
+                time.sleep(0.03)
+            busy = cpu_seconds(srv.proc.pid) - c0
+            time.sleep(0.2)
+            c1 = cpu_seconds(srv.proc.pid)
+            time.sleep(1.0)
+            s.close()
+            return busy, cpu_seconds(srv.proc.pid) - c1
+        finally:
+            srv.cleanup()
+
+    busy, idle = spaced_requests(10000)
+    # 40 x 10 ms of polling, 0.4 s: at least a part of it on a machine busy with other work
+    rep.check("polls_after_busy_turn", busy >= 0.06, busy)
+    rep.check("idle_server_does_not_poll", idle <= 0.05, idle)
+    busy, _ = spaced_requests(0)
+    rep.check("no_polling_when_off", busy < 0.06, busy)
 
 
 class SlowStore(http.server.BaseHTTPRequestHandler):
