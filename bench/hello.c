@@ -3,7 +3,8 @@
  * as loci, set up the same way (N loop threads, each with its own h2o context, all accepting
  * from one listening socket and handing the connections round the loops in turn;
  * SO_REUSEADDR, TCP_NODELAY, HTTP/1.1 only, keep-alive; after a busy turn a loop polls for
- * --spin-us before it sleeps, loci's loop_spin_us, same default), that answers every request
+ * --spin-us before it sleeps, loci's loop_spin_us with the same default, a fixed window: every
+ * request it serves is answered at once, so polling always pays), that answers every request
  * with a fixed JSON body of a given size and does nothing else.
  *
  *   hello --listen 127.0.0.1:PORT [--threads N] [--body-size BYTES] [--head-size BYTES] [--spin-us US]

@@ -144,21 +144,21 @@ def cpu_seconds(pid):
 
 
 def test_loop_spin():
-    """After a turn that served a request a loop polls for loop_spin_us before it sleeps
-    (the next request then finds it running); it stops polling once that long passes with
-    nothing to do, so an idle server uses no CPU."""
-    def spaced_requests(spin_us):
-        """CPU seconds the server used for 40 requests 30 ms apart, and then idle for 1 s."""
+    """After a turn that served a request a loop polls for up to loop_spin_us before it sleeps
+    (the next request then finds it running); the window shrinks when polling catches nothing,
+    and an idle server uses no CPU."""
+    def spaced_requests(spin_us, n, gap):
+        """CPU seconds the server used for n requests gap seconds apart, then idle for 1 s."""
         srv = Server(env={"LOCI_LOOP_SPIN_US": str(spin_us)})
         try:
             srv.start()
             s = socket.create_connection(("127.0.0.1", srv.port))
             s.settimeout(5)
             c0 = cpu_seconds(srv.proc.pid)
-            for _ in range(40):  # each answer starts spin_us of polling, then quiet
+            for _ in range(n):
                 s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
                 s.recv(4096)
-                time.sleep(0.03)
+                time.sleep(gap)
             busy = cpu_seconds(srv.proc.pid) - c0
             time.sleep(0.2)
             c1 = cpu_seconds(srv.proc.pid)
@@ -168,12 +168,17 @@ def test_loop_spin():
         finally:
             srv.cleanup()
 
-    busy, idle = spaced_requests(10000)
-    # 40 x 10 ms of polling, 0.4 s: at least a part of it on a machine busy with other work
-    rep.check("polls_after_busy_turn", busy >= 0.06, busy)
+    # each request comes 5 ms after the last answer, inside the 10 ms window: the loop polls
+    # through all 80 (0.4 s), at least a part of it on a machine busy with other work
+    busy, idle = spaced_requests(10000, 80, 0.005)
+    rep.check("polls_after_busy_turn", busy >= 0.1, busy)
     rep.check("idle_server_does_not_poll", idle <= 0.05, idle)
-    busy, _ = spaced_requests(0)
-    rep.check("no_polling_when_off", busy < 0.06, busy)
+    # 30 ms apart, polling never catches one: the window halves each time (about 20 ms in
+    # all instead of 0.4 s)
+    busy, _ = spaced_requests(10000, 40, 0.03)
+    rep.check("polling_stops_when_it_never_pays", busy < 0.08, busy)
+    busy, _ = spaced_requests(0, 80, 0.005)
+    rep.check("no_polling_when_off", busy < 0.08, busy)
 
 
 class SlowStore(http.server.BaseHTTPRequestHandler):
