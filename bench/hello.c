@@ -121,23 +121,22 @@ static void *thread_main(void *arg)
     listener->data = th;
     h2o_socket_read_start(listener, on_accept);
     /* as loci's server.c: after a turn that did work, poll (yielding) for spin_us first */
-    struct timespec until = {0, 0};
+    long long until = 0; /* ns, CLOCK_MONOTONIC; 0: not polling */
     for (;;) {
         unsigned long work = th->work;
-        bool spinning = until.tv_sec != 0;
+        bool spinning = until != 0;
         if (spinning)
             sched_yield();
         h2o_evloop_run(th->ctx.loop, spinning ? 0 : INT32_MAX);
         if (spin_us <= 0)
             continue;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (th->work != work) {
-            long ns = now.tv_nsec + spin_us * 1000;
-            until = (struct timespec){now.tv_sec + ns / 1000000000, ns % 1000000000};
-        } else if (spinning && (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))) {
-            until.tv_sec = 0;
-        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long long now = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        if (th->work != work)
+            until = now + spin_us * 1000LL;
+        else if (spinning && now >= until)
+            until = 0;
     }
     return NULL;
 }

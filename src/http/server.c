@@ -308,8 +308,8 @@ static void *thread_main(void *arg)
     /* the reads of one turn of the loop share a snapshot until a write commits; it ends
      * before the loop waits for events again */
     db_conn_share(th->conn);
-    spin_t spin = {.max_ns = (int64_t)app->cfg->loop_spin_us * 1000};
-    spin.cur_ns = spin.max_ns;
+    int64_t spin_max = (int64_t)app->cfg->loop_spin_us * 1000;
+    spin_t spin = {.max_ns = spin_max, .cur_ns = spin_max};
     while (!loop_done(th)) {
         uint64_t work = th->work;
         bool spinning = spin.until_ns != 0;
