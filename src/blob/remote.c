@@ -108,6 +108,8 @@ int blob_remote_request(const char *method, const sign_result_t *su, int64_t *si
         return rc;
     if (c.status == 404)
         return err_set(e, ERR_NOT_FOUND, "object not at the store");
+    if (c.status >= 500)
+        return err_set(e, ERR_UNAVAILABLE, "store answered %ld", c.status);
     if (c.status < 200 || c.status > 299)
         return err_set(e, ERR_CONFLICT, "store answered %ld", c.status);
     if (size)

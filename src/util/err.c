@@ -61,10 +61,13 @@ int err_set(err_t *e, int code, const char *fmt, ...)
     if (fmt == NULL) {
         snprintf(e->msg, sizeof(e->msg), "%s", err_default_message(code));
     } else {
+        /* formatted aside first: the arguments may include e->msg itself ("...: %s", e->msg) */
+        char msg[sizeof(e->msg)];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
+        memcpy(e->msg, msg, sizeof(msg));
     }
     return code;
 }

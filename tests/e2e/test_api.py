@@ -467,6 +467,62 @@ def test_credentials_at_rest(srv):
     rep.eq("store_delete_204", srv.admin("DELETE", "/v1/admin/stores/creds-test").status, 204)
 
 
+def test_store_down(srv):
+    """A store that cannot be reached or fails when loci verifies an upload: 503 `unavailable`
+    (retry later), never a 409 telling the client its upload is wrong; the upload stays open and
+    completes once the store answers again."""
+    import http.server
+    port = harness.free_port()
+    r = srv.admin("PUT", "/v1/admin/stores/down-lu", {
+        "provider": "s3", "endpoint": "http://127.0.0.1:%d" % port, "bucket": "b", "path_style": True,
+        "region": "eu-west-1", "country": "LU",
+        "credentials": {"access_key_id": "AKIDDOWN", "secret_access_key": "down-secret"}})
+    rep.eq("down_store_created", r.status, 201)
+    tok = srv.make_tenant("lux", jurisdictions=["LU"])
+    start = srv.request("PUT", "/v1/objects/held", {"size": 4}, token=tok)
+    rep.check("upload_started_at_down_store", start.status == 201
+              and start.json["targets"][0]["store"] == "down-lu", start)
+    complete = "/v1/uploads/%s/complete" % start.json["upload_id"]
+
+    c = srv.request("POST", complete, token=tok)
+    msg = c.json["error"]["message"] if c.json and "error" in c.json else ""
+    rep.check("unreachable_store_503", (c.status, c.error_code) == (503, "unavailable")
+              and msg.count("cannot verify") == 1 and "store unreachable" in msg, c)
+    rep.eq("still_pending_while_down", srv.request("GET", "/v1/objects/held", token=tok).status, 404)
+
+    answer = {"status": 500}
+    heads = []
+
+    class Store(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self):
+            heads.append(self.path)
+            self.send_response(answer["status"])
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Store)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        c = srv.request("POST", complete, token=tok)
+        rep.check("failing_store_503", (c.status, c.error_code) == (503, "unavailable")
+                  and "store answered 500" in c.json["error"]["message"], c)
+        answer["status"] = 403
+        c = srv.request("POST", complete, token=tok)
+        rep.check("refusing_store_409", (c.status, c.error_code) == (409, "conflict")
+                  and "store answered 403" in c.json["error"]["message"], c)
+        answer["status"] = 200
+        c = srv.request("POST", complete, token=tok)
+        rep.check("completes_when_store_back", c.status == 200 and c.json["object"]["state"] == "committed", c)
+        rep.check("verified_with_signed_head", len(heads) == 3 and all("X-Amz-Signature=" in h for h in heads), heads)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    rep.eq("located_after_complete", srv.request("GET", "/v1/objects/held", token=tok).status, 200)
+
+
 def test_explain(srv, tok):
     r = srv.request("PUT", "/v1/objects/explain/x?explain=1", {"size": 3}, token=tok)
     p = r.json.get("placement", []) if r.status == 201 else []
@@ -550,6 +606,7 @@ def main():
         rep.run("local_signatures", test_local_signatures, srv, tok)
         rep.run("explain", test_explain, srv, tok)
         rep.run("credentials_at_rest", test_credentials_at_rest, srv)
+        rep.run("store_down", test_store_down, srv)
         rep.run("logs", test_logs, srv, tok, "calls/2026/11/rec 1+x~%.opus")
         rep.run("tag_migration", test_tag_migration)
         rc = srv.stop()

@@ -283,6 +283,9 @@ TEST(util_err_table)
     err_t e;
     CHECK_INT(err_set(&e, ERR_CONFLICT, "store '%s' busy", "s1"), ERR_CONFLICT);
     CHECK_STR(e.msg, "store 's1' busy");
+    /* wrapping the message already in e: the inner text survives intact, once */
+    CHECK_INT(err_set(&e, ERR_UNAVAILABLE, "cannot verify at '%s': %s", "s3-eu", e.msg), ERR_UNAVAILABLE);
+    CHECK_STR(e.msg, "cannot verify at 's3-eu': store 's1' busy");
 }
 
 /* --- pool batches: one thread, held busy while the queue fills, then released --- */
