@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
+#include "util/pool.h"
+
 struct db_writer {
     db_t *db;
     size_t max_batch;
@@ -44,6 +46,7 @@ static size_t take(db_writer_t *wr, db_write_t **batch, size_t max)
 static void *writer_main(void *arg)
 {
     db_writer_t *wr = arg;
+    thread_name("writer");
     db_write_t **batch = calloc(wr->max_batch, sizeof(*batch));
     if (batch == NULL)
         abort();

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "http/server.h"
+#include "util/pool.h"
 #include "util/timeutil.h"
 
 /* Out of file descriptors, accepting rests this long: the listening socket stays readable
@@ -285,6 +286,7 @@ static void *thread_main(void *arg)
     app_t *app = th->app;
     err_t e;
 
+    thread_name("loop%zu", th->index);
     h2o_context_init(&th->ctx, h2o_evloop_create(), &app->h2o);
     h2o_multithread_register_receiver(th->ctx.queue, &th->receiver, http_on_messages);
     h2o_multithread_register_receiver(th->ctx.queue, &th->handoffs, on_handoffs);

@@ -23,6 +23,7 @@
 #include "blob/multipart.h"
 #include "blob/remote.h"
 #include "server/checkpoint.h"
+#include "util/pool.h"
 #include "util/timeutil.h"
 
 #define MAINT_ERASE_BATCH 100
@@ -137,6 +138,7 @@ static void expire_uploads(maint_t *m)
 static void *maint_main(void *arg)
 {
     maint_t *m = arg;
+    thread_name("maint");
     int64_t last_expire = 0, last_refresh = time_now_ms();
     int refresh_ms = m->cfg->stores_refresh_ms;
     char root[4200];

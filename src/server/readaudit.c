@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/pool.h"
 #include "util/timeutil.h"
 
 #define FLUSH_AT 512 /* entries that wake the flusher early */
@@ -101,6 +102,7 @@ static void flush(read_audit_t *ra, batch_t *b)
 static void *flusher(void *arg)
 {
     read_audit_t *ra = arg;
+    thread_name("readaudit");
     pthread_mutex_lock(&ra->mu);
     for (;;) {
         if (ra->cur->n < FLUSH_AT && !ra->stop) {

@@ -96,12 +96,12 @@ static int open_database(const config_t *cfg, const char *url, app_t *app, err_t
     size_t readers = (size_t)cfg->database_readers;
     if (readers == 0)
         readers = app->nthreads * 8 < 8 ? 8 : app->nthreads * 8;
-    if ((app->readers = pool_new_ctx(readers, reader_conn_new, reader_conn_free, app->db)) == NULL)
+    if ((app->readers = pool_new_ctx("read", readers, reader_conn_new, reader_conn_free, app->db)) == NULL)
         return err_set(e, ERR_NOMEM, "cannot start the database readers");
     /* object lookups (locate, HEAD, download) have threads of their own, few so that lookups
      * queue up behind them and share round trips (rq_read_batched), and apart from the readers
      * so that slow searches never hold them up */
-    if ((app->lookups = pool_new_ctx(app->nthreads, reader_conn_new, reader_conn_free, app->db)) == NULL)
+    if ((app->lookups = pool_new_ctx("lookup", app->nthreads, reader_conn_new, reader_conn_free, app->db)) == NULL)
         return err_set(e, ERR_NOMEM, "cannot start the database lookup threads");
     return 0;
 }
@@ -165,7 +165,7 @@ int server_start(config_t *cfg, server_t **out, err_t *e)
     if ((rc = stores_new(app->db, &s->sec, cfg, &app->stores, e)) != 0)
         goto fail;
     db_writer_set_commit_hook(app->writer, on_commit, app);
-    if ((app->io = pool_new((size_t)cfg->io_threads)) == NULL || metrics_init(&app->metrics, app->nthreads) != 0) {
+    if ((app->io = pool_new("io", (size_t)cfg->io_threads)) == NULL || metrics_init(&app->metrics, app->nthreads) != 0) {
         rc = err_set(e, ERR_NOMEM, "cannot start worker threads");
         goto fail;
     }

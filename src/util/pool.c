@@ -4,11 +4,14 @@
 #include "util/pool.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 typedef struct worker {
+    size_t i;
     struct pool *p;
     pthread_t thread;
     void *ctx;
@@ -20,6 +23,7 @@ struct pool {
     pool_job_t *head, *tail;
     bool stopping;
     size_t n;
+    char name[8];
     void (*ctx_free)(void *ctx);
     atomic_uint_fast64_t batches, batched_jobs; /* run_many calls, and the jobs they ran */
     worker_t workers[];
@@ -52,10 +56,22 @@ static size_t take_batch(pool_t *p, pool_job_t **jobs)
     return n;
 }
 
+void thread_name(const char *fmt, ...)
+{
+    char what[64], name[16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    snprintf(name, sizeof(name), "loci-%.10s", what);
+    pthread_setname_np(pthread_self(), name);
+}
+
 static void *worker(void *arg)
 {
     worker_t *self = arg;
     pool_t *p = self->p;
+    thread_name("%s%zu", p->name, self->i);
     pool_job_t *jobs[POOL_BATCH_MAX];
     for (;;) {
         size_t n = 0;
@@ -87,7 +103,8 @@ static void *worker(void *arg)
     }
 }
 
-pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx), void *arg)
+pool_t *pool_new_ctx(const char *name, size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx),
+                     void *arg)
 {
     if (nthreads == 0)
         nthreads = 1;
@@ -97,8 +114,10 @@ pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), voi
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->ctx_free = ctx_free;
+    snprintf(p->name, sizeof(p->name), "%s", name);
     for (size_t i = 0; i < nthreads; i++) {
         p->workers[i].p = p;
+        p->workers[i].i = i;
         if (ctx_new && (p->workers[i].ctx = ctx_new(arg, i)) == NULL) {
             p->n = i;
             pool_free(p);
@@ -116,9 +135,9 @@ pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), voi
     return p;
 }
 
-pool_t *pool_new(size_t nthreads)
+pool_t *pool_new(const char *name, size_t nthreads)
 {
-    return pool_new_ctx(nthreads, NULL, NULL, NULL);
+    return pool_new_ctx(name, nthreads, NULL, NULL, NULL);
 }
 
 void pool_submit(pool_t *p, pool_job_t *job)

@@ -30,12 +30,17 @@ typedef struct pool_job {
 
 typedef struct pool pool_t;
 
-/* Starts nthreads threads. Returns NULL on failure. */
-pool_t *pool_new(size_t nthreads);
+/* Names the calling thread "loci-<what>" (what is printf-style; the kernel keeps 15 bytes) so
+ * top -H, perf and gdb tell the threads apart. */
+void thread_name(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Starts nthreads threads, named "loci-<name><i>". Returns NULL on failure. */
+pool_t *pool_new(const char *name, size_t nthreads);
 /* Starts nthreads threads, each with a context of its own that jobs see as job->thread_ctx
  * (a database connection, say): ctx_new(arg, i) makes thread i's before any thread starts
  * (NULL fails the pool), ctx_free(ctx) frees it after the threads stopped. */
-pool_t *pool_new_ctx(size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx), void *arg);
+pool_t *pool_new_ctx(const char *name, size_t nthreads, void *(*ctx_new)(void *arg, size_t i), void (*ctx_free)(void *ctx),
+                     void *arg);
 /* Queues a job (thread-safe). */
 void pool_submit(pool_t *p, pool_job_t *job);
 /* Queues the jobs linked from first through their next pointers (the last one's next NULL),

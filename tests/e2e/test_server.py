@@ -132,6 +132,12 @@ def test_connections_spread():
         rep.check("burst_spread_over_loops", sum(took) in (30, 31) and max(took) - min(took) <= 1, took)
         for s in socks:
             s.close()
+        # every thread says what it is (top -H, perf, gdb): one per loop, the writer, the pools
+        names = sorted(open("/proc/%d/task/%s/comm" % (srv.proc.pid, t)).read().strip()
+                       for t in os.listdir("/proc/%d/task" % srv.proc.pid))
+        want = {"loci-loop0", "loci-loop1", "loci-loop2", "loci-writer", "loci-io0", "loci-maint", "loci-readaudit"}
+        rep.check("threads_named", want <= set(names) and names.count("loci") == 1
+                  and sum(n.startswith("loci-loop") for n in names) == 3, names)
     finally:
         srv.cleanup()
 

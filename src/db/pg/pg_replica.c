@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "db/pg/pg.h"
+#include "util/pool.h"
 
 #define SAMPLE_MS    50
 #define RING         512 /* primary positions kept: 25 s at SAMPLE_MS */
@@ -116,6 +117,7 @@ static uint64_t required(const pg_replicas_t *r, int64_t now)
 static void *watch(void *arg)
 {
     pg_replicas_t *r = arg;
+    thread_name("replicas");
     pg_link_t primary, *links = calloc(r->n, sizeof(*links));
     if (links == NULL)
         abort();

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "db/sqlite/sq.h"
+#include "util/pool.h"
 
 /* WAL pages that wake the checkpointer. SQLite's default of 1,000 checkpointed many times a
  * second under the write benchmark, each time syncing both files and copying again the pages
@@ -48,6 +49,7 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 static void *run(void *arg)
 {
     sq_ckpt_t *k = arg;
+    thread_name("checkpoint");
     pthread_mutex_lock(&k->mu);
     while (!k->stop) {
         if (k->wal_pages < CKPT_PAGES) {

@@ -343,7 +343,7 @@ TEST(util_pool_batch)
     static char tag_a, tag_b; /* two tags: only their addresses matter */
     enum { NA1 = 5, NPLAIN = 2, NB = 3, NA2 = 40, N = 1 + NA1 + NPLAIN + NB + NA2 };
     tjob_t *jobs = calloc(N, sizeof(*jobs));
-    pool_t *p = pool_new(1);
+    pool_t *p = pool_new("test", 1);
     CHECK(p != NULL);
     for (int i = 0; i < N; i++) {
         tjob_t *t = &jobs[i];
@@ -444,7 +444,7 @@ TEST(util_pool_submit_list)
     memset(jobs, 0, sizeof(jobs));
     tp_done = 0;
     tl_b_ran = 0;
-    pool_t *p = pool_new(2);
+    pool_t *p = pool_new("test", 2);
     CHECK(p != NULL);
     usleep(50 * 1000); /* both threads asleep, waiting for work */
     for (int i = 0; i < N; i++) {
