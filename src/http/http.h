@@ -69,7 +69,8 @@ struct http_thread {
     bool handoff_open; /* takes handed-off connections (under handoff_mu; only this loop changes it) */
     db_conn_t *conn;
     pool_job_t *lookups_head, *lookups_tail; /* lookups of this turn of the loop, submitted at its end */
-    uint64_t work; /* requests begun and hops finished on this loop (whether a turn did anything) */
+    uint64_t work;         /* requests begun and hops finished on this loop (whether a turn did anything) */
+    int64_t first_work_ns; /* when this turn's first work began (0: none yet; util/spin.h) */
     pthread_t tid;
     size_t inflight;
     bool shutting_down;

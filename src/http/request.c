@@ -53,6 +53,8 @@ void http_on_messages(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mess
 {
     http_thread_t *th = H2O_STRUCT_FROM_MEMBER(http_thread_t, receiver, receiver);
     th->work++;
+    if (th->first_work_ns == 0)
+        th->first_work_ns = time_mono_ns();
     while (!h2o_linklist_is_empty(messages)) {
         h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         h2o_linklist_unlink(&msg->link);
@@ -493,6 +495,8 @@ int http_on_req(h2o_handler_t *self, h2o_req_t *req)
     rq->refs = 1;
     th->work++;
     rq->start_ns = time_mono_ns();
+    if (th->first_work_ns == 0)
+        th->first_work_ns = rq->start_ns;
     rq->route_index = METRICS_MAX_ROUTES - 1;
     arena_init(&rq->arena);
     make_request_id(rq->request_id);

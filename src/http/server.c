@@ -22,6 +22,7 @@
 
 #include "http/server.h"
 #include "util/pool.h"
+#include "util/spin.h"
 #include "util/timeutil.h"
 
 /* Out of file descriptors, accepting rests this long: the listening socket stays readable
@@ -208,53 +209,6 @@ static void close_idle_when_quiet(http_thread_t *th)
     th->ctx.http1.req_timeout.timeout = 0;
 }
 
-/*
- * Polling after busy turns (loop_spin_us). After a turn that did work the loop polls for events
- * (without waiting) for a while before it sleeps, giving the CPU to anything else runnable on it
- * between polls: on a busy server the next request usually comes within that and finds the loop
- * running, instead of paying a wake-up (a futex or an interrupt; on a virtual machine whose idle
- * CPU halts, an exit to the hypervisor) and the scheduler's delay. A quiet server does no busy
- * turns, so it never polls.
- *
- * How long adapts, as the kernel's guest halt polling does: a polling period that caught
- * something doubles the window (up to the setting), one that caught nothing halves it, down to
- * nothing below SPIN_MIN_NS. Where answers wait on something slow (a durable commit, a store's
- * HEAD) polling never pays and soon stops; one busy turn in SPIN_PROBE_EVERY then tries the
- * smallest window again, so polling comes back when the load changes.
- */
-#define SPIN_MIN_NS      10000
-#define SPIN_PROBE_EVERY 64
-
-typedef struct spin {
-    int64_t max_ns;   /* loop_spin_us */
-    int64_t cur_ns;   /* the window now (0: not polling) */
-    int64_t until_ns; /* polling until then (0: not polling) */
-    bool caught;      /* a poll of this period found work */
-    unsigned probe;   /* busy turns while not polling */
-} spin_t;
-
-/* After a turn: `polled` if it was a poll, `busy` if it did work, at time now. */
-static void spin_after_turn(spin_t *sp, bool polled, bool busy, int64_t now)
-{
-    if (busy) {
-        sp->caught |= polled;
-        if (sp->cur_ns == 0 && !polled && ++sp->probe % SPIN_PROBE_EVERY == 0)
-            sp->cur_ns = SPIN_MIN_NS < sp->max_ns ? SPIN_MIN_NS : sp->max_ns;
-        if (sp->cur_ns > 0)
-            sp->until_ns = now + sp->cur_ns;
-        return;
-    }
-    if (!polled || now < sp->until_ns)
-        return;
-    /* the window passed with nothing to do: the period is over */
-    if (sp->caught)
-        sp->cur_ns = sp->cur_ns * 2 < sp->max_ns ? sp->cur_ns * 2 : sp->max_ns;
-    else
-        sp->cur_ns = sp->cur_ns / 2 < SPIN_MIN_NS ? 0 : sp->cur_ns / 2;
-    sp->until_ns = 0;
-    sp->caught = false;
-}
-
 /* The loop is done when shutting down, nothing is in flight and no connection is left. */
 static bool loop_done(http_thread_t *th)
 {
@@ -310,18 +264,20 @@ static void *thread_main(void *arg)
     /* the reads of one turn of the loop share a snapshot until a write commits; it ends
      * before the loop waits for events again */
     db_conn_share(th->conn);
-    int64_t spin_max = (int64_t)app->cfg->loop_spin_us * 1000;
-    spin_t spin = {.max_ns = spin_max, .cur_ns = spin_max};
+    /* after busy turns the loop polls for a while before it sleeps (util/spin.h) */
+    spin_t spin;
+    spin_init(&spin, (int64_t)app->cfg->loop_spin_us * 1000);
     while (!loop_done(th)) {
         uint64_t work = th->work;
-        bool spinning = spin.until_ns != 0;
-        if (spinning)
-            sched_yield();
-        h2o_evloop_run(th->ctx.loop, th->shutting_down ? SHUTDOWN_POLL_MS : spinning ? 0 : INT32_MAX);
+        bool polling = spin_polling(&spin);
+        if (polling)
+            sched_yield(); /* anything else runnable here goes first */
+        th->first_work_ns = 0;
+        h2o_evloop_run(th->ctx.loop, th->shutting_down ? SHUTDOWN_POLL_MS : polling ? 0 : INT32_MAX);
         http_thread_flush_lookups(th);
         db_conn_idle(th->conn);
         if (spin.max_ns > 0)
-            spin_after_turn(&spin, spinning, th->work != work && !th->shutting_down, time_mono_ns());
+            spin_after_turn(&spin, th->work != work && !th->shutting_down, th->first_work_ns, time_mono_ns());
         if (th->shutting_down)
             close_idle_when_quiet(th);
     }

@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "util/jsonw.h"
 #include "util/pool.h"
+#include "util/spin.h"
 #include "util/timeutil.h"
 
 TEST(util_hex)
@@ -470,4 +471,68 @@ TEST(util_pool_submit_list)
     CHECK_INT(batches, 2);
     CHECK_INT(batched, N);
     pool_free(p);
+}
+
+/* --- the polling window (util/spin.h), driven by simulated request gaps --- */
+
+/* One piece of work gap_ns after the last turn's end, taking busy_ns: the loop polls while its
+ * window lasts, else sleeps until the work wakes it. Returns 1 when a poll caught it. */
+static int spin_request(spin_t *sp, int64_t *t, int64_t gap_ns, int64_t busy_ns)
+{
+    int64_t arrive = *t + gap_ns;
+    int caught = 0;
+    if (spin_polling(sp)) {
+        if (sp->until_ns >= arrive)
+            caught = 1;
+        else
+            spin_after_turn(sp, false, 0, sp->until_ns); /* the window passed empty */
+    }
+    *t = arrive + busy_ns;
+    spin_after_turn(sp, true, arrive, *t);
+    return caught;
+}
+
+TEST(util_spin)
+{
+    spin_t sp;
+    int64_t t = 1000000000;
+    int caught = 0;
+
+    /* a lone client: its next request 40 us after each answer, within a 50 us setting; even
+     * from a window of nothing (after long gaps) polling comes back and catches nearly all */
+    spin_init(&sp, 50000);
+    for (int i = 0; i < 20; i++)
+        spin_request(&sp, &t, 5000000, 40000);
+    CHECK_INT(sp.cur_ns, 0);
+    CHECK(!spin_polling(&sp));
+    for (int i = 0; i < 1000; i++)
+        caught += spin_request(&sp, &t, 40000, 40000);
+    CHECK(caught >= 990);
+    CHECK_INT(sp.cur_ns, 50000);
+
+    /* answers that wait on a commit (2 ms): polling stops after a few gaps and stays off */
+    caught = 0;
+    for (int i = 0; i < 8; i++)
+        spin_request(&sp, &t, 2000000, 40000);
+    CHECK_INT(sp.cur_ns, 0);
+    for (int i = 0; i < 1000; i++)
+        caught += spin_request(&sp, &t, 2000000, 40000);
+    CHECK_INT(caught, 0);
+    CHECK(!spin_polling(&sp));
+
+    /* gaps a little longer than a small window grow it to cover them in one step */
+    spin_init(&sp, 200000);
+    sp.cur_ns = SPIN_MIN_NS;
+    spin_request(&sp, &t, 150000, 1000);
+    spin_request(&sp, &t, 150000, 1000);
+    CHECK(sp.cur_ns >= 150000 && sp.cur_ns <= 200000);
+    CHECK_INT(spin_request(&sp, &t, 150000, 1000), 1);
+
+    /* a setting of 0 never polls */
+    spin_init(&sp, 0);
+    caught = 0;
+    for (int i = 0; i < 100; i++)
+        caught += spin_request(&sp, &t, 1000, 1000);
+    CHECK_INT(caught, 0);
+    CHECK(!spin_polling(&sp));
 }
