@@ -52,6 +52,21 @@ static inline bool plain8(uint64_t x)
     return (hit & highs) == 0;
 }
 
+/* Whether the n bytes at s need no escaping. */
+static bool plain(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t word; i + 8 <= n; i += 8)
+        if (memcpy(&word, s + i, 8), !plain8(word))
+            return false;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+            return false;
+    }
+    return true;
+}
+
 int jw_escape(buf_t *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -172,11 +187,31 @@ void jw_arr_close(jw_t *w)
 
 void jw_key(jw_t *w, const char *key)
 {
-    before_value(w);
-    if (w->err == 0)
-        w->err = jw_escape(w->b, key, strlen(key));
-    put(w, ":", 1);
+    size_t n = strlen(key);
+    if (w->err != 0 || w->after_key || !plain(key, n)) { /* (a key right after a key: let before_value see it) */
+        before_value(w);
+        if (w->err == 0)
+            w->err = jw_escape(w->b, key, n);
+        put(w, ":", 1);
+        w->after_key = true;
+        return;
+    }
+    /* keys are nearly always short plain names: separator, quotes and colon in one go */
+    bool comma = w->need_comma[w->depth];
+    w->need_comma[w->depth] = true;
     w->after_key = true;
+    if ((w->err = buf_reserve(w->b, n + 4)) != 0)
+        return;
+    char *p = w->b->base + w->b->len;
+    if (comma)
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    *p = '\0';
+    w->b->len = (size_t)(p - w->b->base);
 }
 
 void jw_str_n(jw_t *w, const char *s, size_t len)

@@ -102,10 +102,26 @@ void time_fmt_iso8601(int64_t secs, char out[21])
 
 void time_fmt_iso8601_ms(int64_t ms, char out[25])
 {
+    /* (every object in an answer has two of these, mostly of a few days: the date is kept) */
+    static __thread int64_t last_day = INT64_MIN;
+    static __thread char date[11];
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int y, mo, d, h, mi, s;
-    split_fmt(secs, &y, &mo, &d, &h, &mi, &s);
-    fmt_time(out, "Y-M-DTh:m:s.", y, mo, d, h, mi, s);
+    int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t rem = secs - day * 86400;
+    if (day != last_day) {
+        int y, mo, d, h, mi, s;
+        split_fmt(secs, &y, &mo, &d, &h, &mi, &s);
+        fmt_time(date, "Y-M-D", y, mo, d, h, mi, s);
+        last_day = day;
+    }
+    memcpy(out, date, 10);
+    out[10] = 'T';
+    put_num(out + 11, (int)(rem / 3600), 2);
+    out[13] = ':';
+    put_num(out + 14, (int)(rem / 60 % 60), 2);
+    out[16] = ':';
+    put_num(out + 17, (int)(rem % 60), 2);
+    out[19] = '.';
     put_num(out + 20, (int)(ms - secs * 1000), 3);
     out[23] = 'Z';
     out[24] = '\0';

@@ -161,6 +161,33 @@ TEST(util_jsonw)
     CHECK_STR(b.base, "{\"a\":\"x\\\"y\\n\\u0001\",\"n\":-5,\"l\":[true,null,{\"k\":1}],\"z\":null}");
     buf_release(&b);
 
+    /* keys: plain ones (short, long, nested) take the fast path, others are escaped */
+    jw_init(&w, &b);
+    jw_obj_open(&w);
+    jw_kv_int(&w, "a_key_longer_than_sixteen", 1);
+    jw_kv_str(&w, "q\"k\\", "v");
+    jw_key(&w, "o");
+    jw_obj_open(&w);
+    jw_kv_bool(&w, "in", false);
+    jw_kv_raw(&w, "r", "[]", 2);
+    jw_obj_close(&w);
+    jw_kv_str(&w, "caf\xc3\xa9", "x");
+    jw_obj_close(&w);
+    CHECK_INT(jw_finish(&w), 0);
+    CHECK_STR(b.base, "{\"a_key_longer_than_sixteen\":1,\"q\\\"k\\\\\":\"v\",\"o\":{\"in\":false,\"r\":[]},\"caf\xc3\xa9\":\"x\"}");
+    buf_release(&b);
+
+    /* a key that does not fit a capped buffer is an error, not a partial write */
+    buf_t capped = BUF_INIT;
+    capped.max = 8;
+    jw_init(&w, &capped);
+    jw_obj_open(&w);
+    jw_kv_int(&w, "longer_than_the_cap", 1);
+    jw_obj_close(&w);
+    CHECK(jw_finish(&w) != 0);
+    CHECK(capped.len <= 8);
+    buf_release(&capped);
+
     jw_init(&w, &b);
     jw_obj_open(&w);
     CHECK(jw_finish(&w) != 0); /* unbalanced */
@@ -252,6 +279,18 @@ TEST(util_time)
     CHECK_STR(s, "20130524T000000Z");
     time_fmt_iso8601_ms(1369353600123, s);
     CHECK_STR(s, "2013-05-24T00:00:00.123Z");
+    /* the millisecond format keeps the last date: across day changes, back and forth and before
+     * 1970 it agrees with the seconds format */
+    int64_t at[] = {1369353599999, 1369353600000, 1369267200000, 1369353600001, -1, 0, -86400001, 951782399999,
+                    951782400000, 1763900000456, 1369353600123};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        char want[32], secs[32];
+        int64_t sec = at[i] >= 0 ? at[i] / 1000 : (at[i] - 999) / 1000;
+        time_fmt_iso8601(sec, secs);
+        snprintf(want, sizeof(want), "%.19s.%03dZ", secs, (int)(at[i] - sec * 1000));
+        time_fmt_iso8601_ms(at[i], s);
+        CHECK_STR(s, want);
+    }
     int64_t t;
     CHECK_INT(time_parse_iso8601("2013-05-24T00:00:00Z", 20, &t), 0);
     CHECK_INT(t, 1369353600);
