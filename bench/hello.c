@@ -167,7 +167,17 @@ int main(int argc, char **argv)
 {
     const char *listen_addr = "127.0.0.1:7790";
     long threads = sysconf(_SC_NPROCESSORS_ONLN), size = 900;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    static const char usage[] =
+        "usage: hello --listen HOST:PORT [--threads N] [--body-size BYTES] [--head-size BYTES] [--spin-us US]\n";
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (i + 1 >= argc) { /* an option without its value */
+            fputs(usage, stderr);
+            return 2;
+        }
         if (strcmp(argv[i], "--listen") == 0)
             listen_addr = argv[i + 1];
         else if (strcmp(argv[i], "--threads") == 0)
@@ -179,7 +189,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--spin-us") == 0)
             spin_us = strtol(argv[i + 1], NULL, 10);
         else {
-            fprintf(stderr, "usage: hello --listen HOST:PORT [--threads N] [--body-size BYTES] [--head-size BYTES] [--spin-us US]\n");
+            fputs(usage, stderr);
             return 2;
         }
     }
