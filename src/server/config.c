@@ -40,7 +40,7 @@ static const setting_t SETTINGS[] = {
     {"listen", "LOCI_LISTEN", T_STR, OFF(listen), 0, 0, "address:port to listen on"},
     {"threads", "LOCI_THREADS", T_INT, OFF(threads), 0, 256, "event-loop threads (0 = one per core)"},
     {"loop_spin_us", "LOCI_LOOP_SPIN_US", T_INT, OFF(loop_spin_us), 0, 10000,
-     "after a busy turn, a loop polls this long for more before it sleeps (0 = never)"},
+     "after a busy turn, a loop polls up to this long for more before it sleeps (0 = never)"},
     {"public_url", "LOCI_PUBLIC_URL", T_STR, OFF(public_url), 0, 0, "URL clients use to reach loci (default http://<listen>)"},
     {"cell", "LOCI_CELL", T_STR, OFF(cell), 0, 0, "cell name carried in ids and tokens"},
     {"database", "LOCI_DATABASE", T_STR, OFF(database), 0, 0,

@@ -19,7 +19,7 @@ typedef struct config {
     char *data_dir;                   /* ./var */
     char *listen;                     /* 127.0.0.1:7700 */
     int threads;                      /* event-loop threads; 0 = one per core */
-    int loop_spin_us;                 /* after a turn that did work, a loop polls this long before it sleeps */
+    int loop_spin_us;                 /* after a turn that did work, a loop polls up to this long before it sleeps */
     char *public_url;                 /* base URL clients use to reach loci (local-store URLs); default http://<listen> */
     char *cell;                       /* this deployment's cell name, in ids and tokens ("eu1") */
     char *database;                   /* "" = SQLite in <data_dir>/loci.db; "sqlite:PATH"; "postgres://..." */
