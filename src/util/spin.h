@@ -15,6 +15,8 @@
  * So a lone client's next request (tens of microseconds after its answer) keeps the loop
  * polling, while answers that wait on something slow (a durable commit, a store's HEAD) turn
  * polling off; and it comes back by itself when the gaps shrink, since the sleeps measure them.
+ * A measured gap includes the loop's own wake-up (it is taken when the first work of the turn
+ * begins), so where wake-ups are slow the window errs towards polling less, never more.
  * No I/O here: the loop passes the times in.
  */
 #ifndef LOCI_UTIL_SPIN_H
