@@ -181,15 +181,13 @@ static int verify_target(rq_t *rq, const upload_t *up, size_t li)
         sign_result_t su;
         if ((rc = sign_presign(sg, &rq->auth.allowed, rq->auth.tenant.id, &srq, &su, &rq->arena, &rq->err)) != 0)
             return rc;
-        err_t e;
-        err_clear(&e);
-        rc = blob_remote_request("HEAD", &su, &size, &e);
+        rc = blob_remote_request("HEAD", &su, &size, &rq->err);
         if (rc == ERR_NOT_FOUND)
             return err_set(&rq->err, ERR_CONFLICT, "nothing was uploaded to store '%s'", st->id);
         /* a store that cannot be reached or fails stays 503: the upload is intact, retry later */
         if (rc != 0)
             return err_set(&rq->err, rc == ERR_UNAVAILABLE ? ERR_UNAVAILABLE : ERR_CONFLICT,
-                           "cannot verify the upload at store '%s': %s", st->id, e.msg);
+                           "cannot verify the upload at store '%s': %s", st->id, rq->err.msg);
     }
     if (size != o->size)
         return err_set(&rq->err, ERR_CONFLICT, "store '%s' holds %lld bytes, expected %lld", st->id, (long long)size,

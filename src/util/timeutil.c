@@ -46,10 +46,17 @@ static int64_t days_from_civil(int y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void split(int64_t secs, int *y, int *mo, int *d, int *h, int *mi, int *s)
+/* The day of a Unix time (floored, so before 1970 too) and the seconds into it. */
+static int64_t day_of(int64_t secs, int64_t *rem)
 {
     int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int64_t rem = secs - days * 86400;
+    *rem = secs - days * 86400;
+    return days;
+}
+
+static void split(int64_t secs, int *y, int *mo, int *d, int *h, int *mi, int *s)
+{
+    int64_t rem, days = day_of(secs, &rem);
     civil_from_days(days, y, mo, d);
     *h = (int)(rem / 3600);
     *mi = (int)(rem / 60 % 60);
@@ -106,8 +113,7 @@ void time_fmt_iso8601_ms(int64_t ms, char out[25])
     static __thread int64_t last_day = INT64_MIN;
     static __thread char date[11];
     int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
-    int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int64_t rem = secs - day * 86400;
+    int64_t rem, day = day_of(secs, &rem);
     if (day != last_day) {
         int y, mo, d, h, mi, s;
         split_fmt(secs, &y, &mo, &d, &h, &mi, &s);
@@ -115,13 +121,7 @@ void time_fmt_iso8601_ms(int64_t ms, char out[25])
         last_day = day;
     }
     memcpy(out, date, 10);
-    out[10] = 'T';
-    put_num(out + 11, (int)(rem / 3600), 2);
-    out[13] = ':';
-    put_num(out + 14, (int)(rem / 60 % 60), 2);
-    out[16] = ':';
-    put_num(out + 17, (int)(rem % 60), 2);
-    out[19] = '.';
+    fmt_time(out + 10, "Th:m:s.", 0, 0, 0, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60));
     put_num(out + 20, (int)(ms - secs * 1000), 3);
     out[23] = 'Z';
     out[24] = '\0';
