@@ -28,6 +28,7 @@
 #include "core/store.h"
 #include "core/tenant.h"
 #include "util/arena.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 typedef struct db db_t;
@@ -298,6 +299,10 @@ typedef struct db_vt {
     /* Applies ops in one durable transaction (writer thread only). Returns 0 if committed
      * (each op's rc then says whether that op applied), or an error for the whole batch. */
     int (*write_batch)(db_t *db, db_write_t *const *ops, size_t n);
+
+    /* Optional: appends the backend's own counters to out, in Prometheus' text format
+     * (GET /metrics). Returns 0, or -1 if out could not grow. */
+    int (*metrics)(db_t *db, buf_t *out);
 
     /* Closes the database (after every connection is closed and the writer stopped). */
     void (*close)(db_t *db);

@@ -46,5 +46,7 @@ void h_metrics(rq_t *rq)
         pool_batch_stats(rq->app->lookups, &trips, &lookups);
         metrics_render_lookups(trips, lookups, &b);
     }
+    if (rq->app->db->vt->metrics)
+        rq->app->db->vt->metrics(rq->app->db, &b);
     rq_send_body(rq, 200, "text/plain; version=0.0.4", &b);
 }

@@ -38,6 +38,12 @@ def test_health(srv):
               and "loci_http_request_duration_seconds_bucket" in r.body.decode()
               and "loci_db_commits_total" in r.body.decode()
               and "loci_http_requests_in_flight" in r.body.decode(), r.body[:500])
+    # the backend's own counters: SQLite's checkpointer (the WAL's length, what is not copied yet)
+    body = r.body.decode()
+    sq = ("loci_sqlite_checkpoints_total ", "loci_sqlite_wal_restarts_total ", "loci_sqlite_wal_pages ",
+          "loci_sqlite_wal_pages_pending ")
+    rep.eq("metrics_backend", [any(line.startswith(n) for line in body.splitlines()) for n in sq],
+           [not harness.PG] * len(sq))
     rep.check("request_id_header", len(r.headers.get("x-request-id", "")) == 16, r.headers)
     rep.check("demo_token_written", srv.demo_token is not None and srv.demo_token.startswith("lk_eu1_"), srv.demo_token)
     mode = os.stat(os.path.join(srv.data, "master.key")).st_mode & 0o777

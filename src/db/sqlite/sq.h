@@ -159,6 +159,12 @@ typedef struct sq_db {
 int sq_ckpt_start(sq_db_t *db, err_t *e);
 /* Stops that thread (a no-op if none runs). Call before closing the writer connection. */
 void sq_ckpt_stop(sq_db_t *db);
+/* Checkpoints run, how many of them started the WAL over, the WAL's pages at the last commit
+ * and how many of those the checkpoints have copied back (all 0 without a checkpoint thread). */
+void sq_ckpt_stats(sq_db_t *db, uint64_t *runs, uint64_t *restarts, int *wal_pages, int *copied);
+/* Sets the pages not yet copied back that start a checkpoint, and the WAL length, wholly copied
+ * back, that starts it over (tests: the defaults take tens of megabytes to reach). */
+void sq_ckpt_limits(sq_db_t *db, int ckpt_pages, int restart_pages);
 
 extern const db_vt_t sq_vt;
 
@@ -171,6 +177,8 @@ extern const db_vt_t sq_vt;
 int sq_map_vfs_register(void);
 /* How often, process-wide, a reader kept its map over a change, and redid it after growth. */
 void sq_map_stats(uint64_t *kept, uint64_t *redone);
+
+#define SQ_BUSY_MS 10000 /* how long a connection waits for a lock (sqlite3_busy_timeout) */
 
 /* Opens a connection to path; readonly connections set query_only and read through loci-map. */
 int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e);

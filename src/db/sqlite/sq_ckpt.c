@@ -7,8 +7,22 @@
  * only reports its WAL size (sqlite3_wal_hook) and a thread of its own, on a connection of its
  * own, runs PASSIVE checkpoints: they copy what no reader still needs while the writer goes on
  * committing into the WAL. Readers never wait for either.
+ *
+ * A PASSIVE checkpoint never starts the WAL over: that happens when a write transaction begins
+ * on a WAL that is wholly copied back and no reader still reads from it. Under a steady load
+ * that moment never comes (there is always a newer commit, and a loop thread in a snapshot of
+ * it), so the WAL grew for as long as the load lasted (a gigabyte in a minute of the write
+ * benchmark), and the hook, which reports the WAL's whole length, woke the checkpointer after
+ * every commit once that passed CKPT_PAGES: two fsyncs each time, for a few pages. So the
+ * checkpointer runs once CKPT_PAGES more pages have been committed since it last ran, and once
+ * the WAL is longer than WAL_RESTART_PAGES and wholly copied back it makes that moment: a
+ * RESTART checkpoint holds new commits back until every reader has left the WAL (a loop leaves
+ * its snapshot at the end of each turn; a few milliseconds), and starts the WAL over. The file
+ * keeps its length and is overwritten from its beginning: no file growth (and no metadata to
+ * sync) on the commit path.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,16 +36,31 @@
  * every write touches (the indexes' right edges, the audit heads); at 4,000 a durable write
  * costs ~5% less CPU (benchmarks.md); 16,000 gave nothing more. */
 #define CKPT_PAGES    4000
-#define CKPT_IDLE_MS  1000 /* and at least this often while the WAL holds anything */
+#define CKPT_IDLE_MS  1000 /* and at least this often while the WAL holds anything not copied */
+/* A WAL this long (64 MiB of 4 KiB pages), wholly copied back, is started over (RESTART). */
+#define WAL_RESTART_PAGES 16000
+#define RESTART_WAIT_US   40000 /* the longest a restart waits for the readers (and holds commits) */
 
 struct sq_ckpt {
     sq_conn_t *conn;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int wal_pages; /* as the writer last reported */
+    int wal_pages; /* pages in the WAL, as the writer last reported */
+    int seen;      /* of those, the ones there when the last checkpoint ran (0 after a restart) */
+    int copied;    /* and the ones it copied back: all but what a reader's snapshot still needed */
+    int ckpt_pages, restart_pages; /* CKPT_PAGES and WAL_RESTART_PAGES (tests lower them) */
     bool stop;
+    _Atomic uint64_t runs, restarts;
 };
+
+/* Pages committed since the last checkpoint ran. Called with the lock held. A checkpoint that a
+ * reader kept from copying everything is not run again until this many more have come (or the
+ * idle timer): run at once, it would find the same reader and copy nothing, over and over. */
+static int fresh(const sq_ckpt_t *k)
+{
+    return k->wal_pages - k->seen;
+}
 
 static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 {
@@ -39,11 +68,44 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
     (void)name;
     sq_ckpt_t *k = arg;
     pthread_mutex_lock(&k->mu);
+    if (pages < k->seen) /* the WAL started over */
+        k->seen = k->copied = 0;
     k->wal_pages = pages;
-    if (pages >= CKPT_PAGES)
+    if (fresh(k) >= k->ckpt_pages)
         pthread_cond_signal(&k->cv);
     pthread_mutex_unlock(&k->mu);
     return SQLITE_OK;
+}
+
+/* The busy handler of a RESTART: commits wait as long as it does, so it looks again soon, and
+ * gives up (SQLITE_BUSY: the next checkpoint tries again) after RESTART_WAIT_US. */
+static int restart_busy(void *arg, int count)
+{
+    (void)arg;
+    long slept = count < 10 ? count * 20L : 200L + (count - 10) * 200L;
+    if (slept >= RESTART_WAIT_US)
+        return 0;
+    struct timespec ts = {0, count < 10 ? 20000 : 200000}; /* 20 µs, then 200 µs */
+    nanosleep(&ts, NULL);
+    return 1;
+}
+
+/* Starts a long, wholly copied WAL over. New commits wait meanwhile (a moment: the readers
+ * leave the WAL at the end of their loop turn). Returns whether it did. */
+static bool restart(sq_ckpt_t *k)
+{
+    sqlite3 *h = k->conn->h;
+    int log = 0, done = 0;
+    sqlite3_busy_handler(h, restart_busy, NULL);
+    int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    sqlite3_busy_timeout(h, SQ_BUSY_MS);
+    if (rc == SQLITE_OK) {
+        atomic_fetch_add_explicit(&k->restarts, 1, memory_order_relaxed);
+        return true;
+    }
+    if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+        fprintf(stderr, "loci: sqlite checkpoint (restart): %s\n", sqlite3_errmsg(h));
+    return false;
 }
 
 static void *run(void *arg)
@@ -52,21 +114,31 @@ static void *run(void *arg)
     thread_name("checkpoint");
     pthread_mutex_lock(&k->mu);
     while (!k->stop) {
-        if (k->wal_pages < CKPT_PAGES) {
+        if (fresh(k) < k->ckpt_pages) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
             until.tv_sec += CKPT_IDLE_MS / 1000;
             pthread_cond_timedwait(&k->cv, &k->mu, &until);
-            if (k->stop || k->wal_pages == 0)
+            /* woken by the hook, or idle: then whatever is not copied yet */
+            if (k->stop || (fresh(k) < k->ckpt_pages && k->wal_pages <= k->copied))
                 continue;
         }
-        k->wal_pages = 0;
+        int restart_at = k->restart_pages;
+        k->seen = k->wal_pages;
         pthread_mutex_unlock(&k->mu);
         int log = 0, done = 0;
         int rc = sqlite3_wal_checkpoint_v2(k->conn->h, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
             fprintf(stderr, "loci: sqlite checkpoint: %s\n", sqlite3_errmsg(k->conn->h));
+        atomic_fetch_add_explicit(&k->runs, 1, memory_order_relaxed);
+        bool over = rc == SQLITE_OK && log >= restart_at && done == log && restart(k);
         pthread_mutex_lock(&k->mu);
+        if (over) {
+            k->wal_pages = k->seen = k->copied = 0;
+        } else if (rc == SQLITE_OK && log >= k->seen) { /* (a restart the writer made shows at its next commit) */
+            k->seen = log;
+            k->copied = done;
+        }
     }
     pthread_mutex_unlock(&k->mu);
     return NULL;
@@ -82,6 +154,8 @@ int sq_ckpt_start(sq_db_t *db, err_t *e)
         free(k);
         return rc;
     }
+    k->ckpt_pages = CKPT_PAGES;
+    k->restart_pages = WAL_RESTART_PAGES;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
     if (pthread_create(&k->thread, NULL, run, k) != 0) {
@@ -113,4 +187,30 @@ void sq_ckpt_stop(sq_db_t *db)
     sq_conn_free(k->conn);
     free(k);
     db->ckpt = NULL;
+}
+
+void sq_ckpt_stats(sq_db_t *db, uint64_t *runs, uint64_t *restarts, int *wal_pages, int *copied)
+{
+    sq_ckpt_t *k = db->ckpt;
+    *runs = *restarts = 0;
+    *wal_pages = *copied = 0;
+    if (k == NULL)
+        return;
+    *runs = atomic_load_explicit(&k->runs, memory_order_relaxed);
+    *restarts = atomic_load_explicit(&k->restarts, memory_order_relaxed);
+    pthread_mutex_lock(&k->mu);
+    *wal_pages = k->wal_pages;
+    *copied = k->copied;
+    pthread_mutex_unlock(&k->mu);
+}
+
+void sq_ckpt_limits(sq_db_t *db, int ckpt_pages, int restart_pages)
+{
+    sq_ckpt_t *k = db->ckpt;
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&k->mu);
+    k->ckpt_pages = ckpt_pages;
+    k->restart_pages = restart_pages;
+    pthread_mutex_unlock(&k->mu);
 }

@@ -213,7 +213,7 @@ int sq_conn_connect(sq_db_t *db, bool readonly, sq_conn_t **out, err_t *e)
                      c->h ? sqlite3_errmsg(c->h) : sqlite3_errstr(rc));
         goto fail;
     }
-    sqlite3_busy_timeout(c->h, 10000);
+    sqlite3_busy_timeout(c->h, SQ_BUSY_MS);
     sqlite3_extended_result_codes(c->h, 1);
     if ((rc = exec(c, "PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32000;", e)) != 0)
         goto fail;
@@ -325,6 +325,29 @@ static void sq_close(db_t *base)
     free(db);
 }
 
+static int sq_metrics(db_t *base, buf_t *out)
+{
+    uint64_t runs, restarts;
+    int pages, copied;
+    sq_ckpt_stats((sq_db_t *)base, &runs, &restarts, &pages, &copied);
+    return buf_printf(out,
+                      "# HELP loci_sqlite_checkpoints_total WAL checkpoints run (pages copied back into the database file).\n"
+                      "# TYPE loci_sqlite_checkpoints_total counter\n"
+                      "loci_sqlite_checkpoints_total %llu\n"
+                      "# HELP loci_sqlite_wal_restarts_total Times a long WAL was started over from its beginning.\n"
+                      "# TYPE loci_sqlite_wal_restarts_total counter\n"
+                      "loci_sqlite_wal_restarts_total %llu\n"
+                      "# HELP loci_sqlite_wal_pages Pages in the WAL at the last commit.\n"
+                      "# TYPE loci_sqlite_wal_pages gauge\n"
+                      "loci_sqlite_wal_pages %d\n"
+                      "# HELP loci_sqlite_wal_pages_pending Of those, pages not yet copied back.\n"
+                      "# TYPE loci_sqlite_wal_pages_pending gauge\n"
+                      "loci_sqlite_wal_pages_pending %d\n",
+                      (unsigned long long)runs, (unsigned long long)restarts, pages, pages - copied) < 0
+               ? -1
+               : 0;
+}
+
 const db_vt_t sq_vt = {
     .name = "sqlite",
     .reads_inline = true,
@@ -346,6 +369,7 @@ const db_vt_t sq_vt = {
     .audit_list = sq_read_audit_list,
     .checkpoint_list = sq_read_checkpoint_list,
     .write_batch = sq_write_batch,
+    .metrics = sq_metrics,
     .close = sq_close,
 };
 
