@@ -162,6 +162,9 @@ void sq_ckpt_stop(sq_db_t *db);
 /* Checkpoints run, how many of them started the WAL over, the WAL's pages at the last commit
  * and how many of those the checkpoints have copied back (all 0 without a checkpoint thread). */
 void sq_ckpt_stats(sq_db_t *db, uint64_t *runs, uint64_t *restarts, int *wal_pages, int *copied);
+/* On the writer thread, before a write transaction: if a WAL restart is waiting for the write
+ * lock, waits until it is done (or has given up: at most ~40 ms). */
+void sq_ckpt_yield(sq_db_t *db);
 /* Sets the pages not yet copied back that start a checkpoint, and the WAL length, wholly copied
  * back, that starts it over (tests: the defaults take tens of megabytes to reach). */
 void sq_ckpt_limits(sq_db_t *db, int ckpt_pages, int restart_pages);

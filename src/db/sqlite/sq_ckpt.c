@@ -51,6 +51,8 @@ struct sq_ckpt {
     int copied;    /* and the ones it copied back: all but what a reader's snapshot still needed */
     int ckpt_pages, restart_pages; /* CKPT_PAGES and WAL_RESTART_PAGES (tests lower them) */
     bool stop;
+    _Atomic bool restarting;  /* a restart wants the write lock: the writer waits (sq_ckpt_yield) */
+    pthread_cond_t restarted; /* ...until this, with restarting false */
     _Atomic uint64_t runs, restarts;
 };
 
@@ -82,10 +84,10 @@ static int wal_hook(void *arg, sqlite3 *h, const char *name, int pages)
 static int restart_busy(void *arg, int count)
 {
     (void)arg;
-    long slept = count < 10 ? count * 20L : 200L + (count - 10) * 200L;
+    long slept = count < 50 ? count * 20L : 1000L + (count - 50) * 200L;
     if (slept >= RESTART_WAIT_US)
         return 0;
-    struct timespec ts = {0, count < 10 ? 20000 : 200000}; /* 20 µs, then 200 µs */
+    struct timespec ts = {0, count < 50 ? 20000 : 200000}; /* 20 µs for a millisecond, then 200 µs */
     nanosleep(&ts, NULL);
     return 1;
 }
@@ -96,9 +98,16 @@ static bool restart(sq_ckpt_t *k)
 {
     sqlite3 *h = k->conn->h;
     int log = 0, done = 0;
+    /* the writer lets go of the write lock after its current batch and waits: taken between
+     * two batches by polling it, it was a matter of luck (a few microseconds between them) */
+    atomic_store(&k->restarting, true);
     sqlite3_busy_handler(h, restart_busy, NULL);
     int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
     sqlite3_busy_timeout(h, SQ_BUSY_MS);
+    pthread_mutex_lock(&k->mu);
+    atomic_store(&k->restarting, false);
+    pthread_cond_broadcast(&k->restarted);
+    pthread_mutex_unlock(&k->mu);
     if (rc == SQLITE_OK) {
         atomic_fetch_add_explicit(&k->restarts, 1, memory_order_relaxed);
         return true;
@@ -158,8 +167,10 @@ int sq_ckpt_start(sq_db_t *db, err_t *e)
     k->restart_pages = WAL_RESTART_PAGES;
     pthread_mutex_init(&k->mu, NULL);
     pthread_cond_init(&k->cv, NULL);
+    pthread_cond_init(&k->restarted, NULL);
     if (pthread_create(&k->thread, NULL, run, k) != 0) {
         pthread_cond_destroy(&k->cv);
+        pthread_cond_destroy(&k->restarted);
         pthread_mutex_destroy(&k->mu);
         sq_conn_free(k->conn);
         free(k);
@@ -183,6 +194,7 @@ void sq_ckpt_stop(sq_db_t *db)
     pthread_mutex_unlock(&k->mu);
     pthread_join(k->thread, NULL);
     pthread_cond_destroy(&k->cv);
+    pthread_cond_destroy(&k->restarted);
     pthread_mutex_destroy(&k->mu);
     sq_conn_free(k->conn);
     free(k);
@@ -212,5 +224,16 @@ void sq_ckpt_limits(sq_db_t *db, int ckpt_pages, int restart_pages)
     pthread_mutex_lock(&k->mu);
     k->ckpt_pages = ckpt_pages;
     k->restart_pages = restart_pages;
+    pthread_mutex_unlock(&k->mu);
+}
+
+void sq_ckpt_yield(sq_db_t *db)
+{
+    sq_ckpt_t *k = db->ckpt;
+    if (k == NULL || !atomic_load(&k->restarting))
+        return;
+    pthread_mutex_lock(&k->mu);
+    while (atomic_load(&k->restarting))
+        pthread_cond_wait(&k->restarted, &k->mu);
     pthread_mutex_unlock(&k->mu);
 }

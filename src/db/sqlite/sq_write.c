@@ -858,6 +858,7 @@ int sq_write_batch(db_t *base, db_write_t *const *ops, size_t n)
     err_t e;
     int rc;
 
+    sq_ckpt_yield(db);
     if ((rc = sq_control(c, SQ_TX_BEGIN)) != SQLITE_OK)
         return sq_error(c, rc, "begin", &e);
     for (size_t i = 0; i < n; i++) {
