@@ -140,6 +140,8 @@ static void *run(void *arg)
         if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
             fprintf(stderr, "loci: sqlite checkpoint: %s\n", sqlite3_errmsg(k->conn->h));
         atomic_fetch_add_explicit(&k->runs, 1, memory_order_relaxed);
+        /* only a WAL copied back in full: a reader that kept the checkpoint from that (a long
+         * export, say) would keep the restart waiting too, holding up commits for nothing */
         bool over = rc == SQLITE_OK && log >= restart_at && done == log && restart(k);
         pthread_mutex_lock(&k->mu);
         if (over) {
