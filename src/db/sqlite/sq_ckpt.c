@@ -19,7 +19,7 @@
  * RESTART checkpoint holds new commits back until every reader has left the WAL (a loop leaves
  * its snapshot at the end of each turn; a few milliseconds), and starts the WAL over. The file
  * keeps its length and is overwritten from its beginning: no file growth (and no metadata to
- * sync) on the commit path.
+ * sync) on the commit path. A file far longer than that (one huge transaction) is truncated.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -92,17 +92,20 @@ static int restart_busy(void *arg, int count)
     return 1;
 }
 
-/* Starts a long, wholly copied WAL over. New commits wait meanwhile (a moment: the readers
- * leave the WAL at the end of their loop turn). Returns whether it did. */
-static bool restart(sq_ckpt_t *k)
+/* Starts a long, wholly copied WAL of log pages over. New commits wait meanwhile (a moment: the
+ * readers leave the WAL at the end of their loop turn). The file keeps its length, unless that
+ * is far beyond the restart length (one huge transaction, a reader that held restarts back for
+ * long): then it is truncated, to give the disk space back. Returns whether it did. */
+static bool restart(sq_ckpt_t *k, int log, int restart_at)
 {
     sqlite3 *h = k->conn->h;
-    int log = 0, done = 0;
+    int mode = log >= 4 * restart_at ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_RESTART;
+    int done = 0;
     /* the writer lets go of the write lock after its current batch and waits: taken between
      * two batches by polling it, it was a matter of luck (a few microseconds between them) */
     atomic_store(&k->restarting, true);
     sqlite3_busy_handler(h, restart_busy, NULL);
-    int rc = sqlite3_wal_checkpoint_v2(h, NULL, SQLITE_CHECKPOINT_RESTART, &log, &done);
+    int rc = sqlite3_wal_checkpoint_v2(h, NULL, mode, &log, &done);
     sqlite3_busy_timeout(h, SQ_BUSY_MS);
     pthread_mutex_lock(&k->mu);
     atomic_store(&k->restarting, false);
@@ -142,7 +145,7 @@ static void *run(void *arg)
         atomic_fetch_add_explicit(&k->runs, 1, memory_order_relaxed);
         /* only a WAL copied back in full: a reader that kept the checkpoint from that (a long
          * export, say) would keep the restart waiting too, holding up commits for nothing */
-        bool over = rc == SQLITE_OK && log >= restart_at && done == log && restart(k);
+        bool over = rc == SQLITE_OK && log >= restart_at && done == log && restart(k, log, restart_at);
         pthread_mutex_lock(&k->mu);
         if (over) {
             k->wal_pages = k->seen = k->copied = 0;

@@ -624,7 +624,8 @@ static void *busy_reader_run(void *arg)
 /* Under a steady stream of commits with a reader always in some snapshot, SQLite never starts
  * the WAL over by itself: the checkpointer copies back only the pages not yet copied (not the
  * whole WAL after every commit) and, once the WAL is long and wholly copied, restarts it. The
- * WAL file stays near that length, and every write is there afterwards. */
+ * WAL file stays near that length (a far longer one is cut back), and every write is there
+ * afterwards. */
 TEST(db_wal_restart)
 {
     fixture_t f;
@@ -660,6 +661,33 @@ TEST(db_wal_restart)
     struct stat st;
     CHECK_INT(stat(wal, &st), 0);
     CHECK(st.st_size < 800 * (4096 + 24)); /* 200 pages to restart at, and those of the commits meanwhile */
+    /* one transaction far longer than the restart length (4 MB of attributes): once copied
+     * back, the WAL file is cut back to nothing instead of keeping that length */
+    size_t big = 4 << 20;
+    char *attrs = malloc(big + 16);
+    CHECK(attrs != NULL);
+    memcpy(attrs, "{\"x\":\"", 6);
+    memset(attrs + 6, 'a', big);
+    memcpy(attrs + 6 + big, "\"}", 3);
+    upload_t up;
+    memset(&up, 0, sizeof(up));
+    location_t loc = {"local", "acme/big", LOC_PENDING, NULL};
+    up.obj = (object_t){.tenant = "acme", .key = "w/big", .id = "eu1.00000000000000000000999999", .size = 5,
+                        .content_type = "text/plain", .tags_json = "{}", .attrs_json = attrs};
+    up.obj.locs = &loc;
+    up.obj.nlocs = 1;
+    up.expires_at = 1700000900000;
+    db_write_t w = {.op = DB_OP_UPLOAD_BEGIN, .tenant = "acme"};
+    w.in.upload_begin.up = &up;
+    CHECK_INT(run(&f, &w), 0);
+    free(attrs);
+    CHECK_INT(stat(wal, &st), 0);
+    CHECK(st.st_size > 800 * (4096 + 24));
+    for (int i = 0; i < 500 && st.st_size > 0; i++) {
+        usleep(10000);
+        CHECK_INT(stat(wal, &st), 0);
+    }
+    CHECK_INT(st.st_size, 0);
     object_t o;
     for (int i = 1; i <= N; i++) {
         char key[16];
