@@ -79,19 +79,27 @@ static sqlite3 *raw_open(fixture_t *f)
     return h;
 }
 
-static int store_object(fixture_t *f, const char *tenant, const char *key, const char *id, const char *tags_json, cond_t cond)
+/* Starts an upload of key (id, tags, attributes, one location in "local"); returns its rc. */
+static int begin_upload(fixture_t *f, const char *tenant, const char *key, const char *id, const char *tags_json,
+                        const char *attrs_json, cond_t cond)
 {
     upload_t up;
     memset(&up, 0, sizeof(up));
     location_t loc = {"local", arena_printf(&f->a, "%s/%s", tenant, id), LOC_PENDING, NULL};
-    up.obj = (object_t){.tenant = tenant, .key = key, .id = id, .size = 5, .content_type = "text/plain", .tags_json = tags_json};
+    up.obj = (object_t){.tenant = tenant, .key = key, .id = id, .size = 5, .content_type = "text/plain", .tags_json = tags_json,
+                        .attrs_json = attrs_json};
     up.obj.locs = &loc;
     up.obj.nlocs = 1;
     up.cond = cond;
     up.expires_at = 1700000900000;
     db_write_t w = {.op = DB_OP_UPLOAD_BEGIN, .tenant = tenant};
     w.in.upload_begin.up = &up;
-    int rc = run(f, &w);
+    return run(f, &w);
+}
+
+static int store_object(fixture_t *f, const char *tenant, const char *key, const char *id, const char *tags_json, cond_t cond)
+{
+    int rc = begin_upload(f, tenant, key, id, tags_json, NULL, cond);
     if (rc != 0)
         return rc;
     db_write_t c = {.op = DB_OP_UPLOAD_COMPLETE, .tenant = tenant};
@@ -670,18 +678,8 @@ TEST(db_wal_restart)
     memcpy(attrs, "{\"x\":\"", 6);
     memset(attrs + 6, 'a', big);
     memcpy(attrs + 6 + big, "\"}", 3);
-    upload_t up;
-    memset(&up, 0, sizeof(up));
-    location_t loc = {"local", "acme/big", LOC_PENDING, NULL};
-    up.obj = (object_t){.tenant = "acme", .key = "w/big", .id = "eu1.00000000000000000000999999", .size = 5,
-                        .content_type = "text/plain", .tags_json = "{}", .attrs_json = attrs};
-    up.obj.locs = &loc;
-    up.obj.nlocs = 1;
-    up.expires_at = 1700000900000;
-    db_write_t w = {.op = DB_OP_UPLOAD_BEGIN, .tenant = "acme"};
-    w.in.upload_begin.up = &up;
     uint64_t restarts_before = restarts;
-    CHECK_INT(run(&f, &w), 0);
+    CHECK_INT(begin_upload(&f, "acme", "w/big", "eu1.00000000000000000000999999", "{}", attrs, NOCOND), 0);
     free(attrs);
     /* (the file is cut inside the checkpoint, the restart counted after it returns) */
     for (int i = 0; i < 500; i++) {
